@@ -1,0 +1,31 @@
+// Classification of DashScope failures (dashscope-api.md §6) and their transport inside
+// absl::Status, so that the upstream code and request id survive every layer.
+#ifndef QWENIMAGE_SERVICE_DASHSCOPE_ERRORS_H_
+#define QWENIMAGE_SERVICE_DASHSCOPE_ERRORS_H_
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "service/dashscope/types.h"
+
+namespace qwenimage::dashscope {
+
+// Classifies an HTTP error reply by status and body code.
+UpstreamError::Kind ClassifyError(int http_status, absl::string_view code);
+
+// Wraps `error` in a status: kThrottled → RESOURCE_EXHAUSTED, kRetryable → UNAVAILABLE,
+// kOutcomeUnknown → DEADLINE_EXCEEDED; kTerminal by HTTP status: 400 → INVALID_ARGUMENT (but
+// moderation and billing codes → FAILED_PRECONDITION), 401 → UNAUTHENTICATED, 403 →
+// PERMISSION_DENIED, 404 → NOT_FOUND, other → INTERNAL. The message is "<code>: <message>".
+absl::Status UpstreamErrorStatus(const UpstreamError& error);
+
+// The UpstreamError inside a status made by UpstreamErrorStatus, if any.
+std::optional<UpstreamError> GetUpstreamError(const absl::Status& status);
+
+// Whether `code` is a content-moderation rejection (DataInspectionFailed and kin).
+bool IsModerationCode(absl::string_view code);
+
+}  // namespace qwenimage::dashscope
+
+#endif  // QWENIMAGE_SERVICE_DASHSCOPE_ERRORS_H_

@@ -1,0 +1,61 @@
+// TaskStore: durable task records. SqliteTaskStore is the embedded default; PostgreSQL serves
+// replicas. Every state transition is written here before it is published to watchers.
+#ifndef QWENIMAGE_SERVICE_STORE_TASK_STORE_H_
+#define QWENIMAGE_SERVICE_STORE_TASK_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "qwenimage/v1/task.pb.h"
+
+namespace qwenimage::store {
+
+struct TaskRecord {
+  std::string tenant;
+  // Hash of the normalised request, to tell a retried create from a conflicting one.
+  std::string fingerprint;
+  qwenimage::v1::Task task;  // task.id, task.request_id, task.create_time are required
+};
+
+// Position in the newest-first listing order (create_time desc, id desc).
+struct ListCursor {
+  absl::Time create_time;
+  std::string id;
+};
+
+struct ListQuery {
+  std::string tenant;                            // required
+  std::vector<qwenimage::v1::TaskState> states;  // empty = any
+  std::string model;                             // "" = any
+  std::optional<absl::Time> created_at_or_after;
+  std::optional<absl::Time> created_before;
+  std::optional<ListCursor> after;  // strictly after this position
+  int limit = 50;
+};
+
+class TaskStore {
+ public:
+  virtual ~TaskStore() = default;
+
+  // Inserts `record`. If the tenant already has a task with the same non-empty request_id,
+  // nothing is written and that task is returned instead with `*inserted` false.
+  virtual absl::StatusOr<TaskRecord> InsertOrGet(const TaskRecord& record, bool* inserted) = 0;
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<TaskRecord> Get(absl::string_view task_id) = 0;
+  // Replaces the stored task (same id). NOT_FOUND if absent.
+  virtual absl::Status Update(const TaskRecord& record) = 0;
+  virtual absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) = 0;
+  // Every task not in a terminal state, oldest first (for resume after a restart).
+  virtual absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() = 0;
+  // NOT_FOUND if absent.
+  virtual absl::Status Delete(absl::string_view task_id) = 0;
+};
+
+}  // namespace qwenimage::store
+
+#endif  // QWENIMAGE_SERVICE_STORE_TASK_STORE_H_
