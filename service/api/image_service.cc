@@ -1,0 +1,227 @@
+#include "service/api/image_service.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/api/request_validation.h"
+#include "service/api/status.h"
+#include "service/store/page_token.h"
+
+namespace qwenimage::api {
+namespace {
+
+constexpr size_t kImageChunkBytes = 64 * 1024;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+// Streams one image in chunks, metadata first. Deletes itself when done.
+class ImageReader final : public grpc::ServerWriteReactor<v1::ReadImageResponse> {
+ public:
+  explicit ImageReader(const grpc::Status& error) { Finish(error); }
+  ImageReader(absl::StatusOr<std::string> bytes, v1::Image metadata)
+      : bytes_(std::move(bytes)) {
+    if (!bytes_.ok()) {
+      Finish(ToGrpcStatus(bytes_.status()));
+      return;
+    }
+    *message_.mutable_metadata() = std::move(metadata);
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    message_.clear_metadata();
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() {
+    if (offset_ >= bytes_->size() && offset_ > 0) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    size_t n = std::min(kImageChunkBytes, bytes_->size() - offset_);
+    message_.set_data(bytes_->substr(offset_, n));
+    offset_ += n;
+    if (n == 0) offset_ = 1;  // an empty image still gets its metadata message
+    StartWrite(&message_);
+  }
+
+  absl::StatusOr<std::string> bytes_ = std::string();
+  v1::ReadImageResponse message_;
+  size_t offset_ = 0;
+};
+
+}  // namespace
+
+ImageServiceImpl::ImageServiceImpl(const dashscope::ModelCatalog& catalog,
+                                   tasks::TaskManager& manager, Executor& executor,
+                                   absl::Duration heartbeat_interval)
+    : catalog_(catalog),
+      manager_(manager),
+      call_context_{manager, registry_, executor, heartbeat_interval} {}
+
+void ImageServiceImpl::Drain() { registry_.DrainAll("the server is shutting down; reconnect"); }
+
+grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
+                                          const std::string& request_id,
+                                          const v1::GenerationSpec* spec, std::string* tenant,
+                                          v1::Task* task) {
+  if (grpc::Status s = TenantOf(ctx, tenant); !s.ok()) return s;
+  dashscope::GenerationParams params;
+  if (grpc::Status s = ValidateCreate(catalog_, request_id, spec, &params); !s.ok()) return s;
+  absl::StatusOr<v1::Task> created = manager_.Create(*tenant, request_id, params);
+  if (!created.ok()) return ToGrpcStatus(created.status());
+  *task = *std::move(created);
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::GenerateImages(
+    grpc::CallbackServerContext* ctx, const v1::GenerateImagesRequest* request,
+    v1::Task* response) {
+  std::string tenant;
+  v1::Task task;
+  grpc::Status s = CreateFrom(ctx, request->request_id(),
+                              request->has_spec() ? &request->spec() : nullptr, &tenant, &task);
+  auto* call = new WaitCall(call_context_, response);
+  if (!s.ok()) {
+    call->FinishWith(s);
+  } else {
+    call->Start(tenant, task.id());
+  }
+  return call;
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::CreateTask(grpc::CallbackServerContext* ctx,
+                                                       const v1::CreateTaskRequest* request,
+                                                       v1::Task* response) {
+  std::string tenant;
+  return Done(ctx, CreateFrom(ctx, request->request_id(),
+                              request->has_spec() ? &request->spec() : nullptr, &tenant,
+                              response));
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetTaskRequest* request,
+                                                    v1::Task* response) {
+  std::string tenant;
+  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
+  absl::StatusOr<v1::Task> task = manager_.Get(tenant, request->task_id());
+  if (!task.ok()) return Done(ctx, ToGrpcStatus(task.status()));
+  *response = *std::move(task);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListTasksRequest* request,
+                                                      v1::ListTasksResponse* response) {
+  std::string tenant;
+  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  store::ListQuery query;
+  std::string fingerprint;
+  if (grpc::Status s = ToListQuery(tenant, *request, &query, &fingerprint); !s.ok()) {
+    return Done(ctx, s);
+  }
+  absl::StatusOr<tasks::ListResult> result = manager_.List(query);
+  if (!result.ok()) return Done(ctx, ToGrpcStatus(result.status()));
+  for (v1::Task& task : result->tasks) *response->add_tasks() = std::move(task);
+  if (result->next.has_value()) {
+    response->set_next_page_token(store::EncodePageToken(*result->next, fingerprint));
+  }
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::CancelTask(grpc::CallbackServerContext* ctx,
+                                                       const v1::CancelTaskRequest* request,
+                                                       v1::Task* response) {
+  std::string tenant;
+  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  manager_.Cancel(tenant, request->task_id(),
+                  [reactor, response](absl::StatusOr<v1::Task> task) {
+                    if (!task.ok()) {
+                      reactor->Finish(ToGrpcStatus(task.status()));
+                      return;
+                    }
+                    *response = *std::move(task);
+                    reactor->Finish(grpc::Status::OK);
+                  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::DeleteTask(grpc::CallbackServerContext* ctx,
+                                                       const v1::DeleteTaskRequest* request,
+                                                       v1::DeleteTaskResponse* response) {
+  std::string tenant;
+  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
+  return Done(ctx, ToGrpcStatus(manager_.Delete(tenant, request->task_id())));
+}
+
+grpc::ServerWriteReactor<v1::TaskEvent>* ImageServiceImpl::WatchTask(
+    grpc::CallbackServerContext* ctx, const v1::WatchTaskRequest* request) {
+  auto* stream = new TaskStream(call_context_);
+  std::string tenant;
+  grpc::Status s = TenantOf(ctx, &tenant);
+  if (s.ok()) s = ValidateTaskId(request->task_id());
+  if (!s.ok()) {
+    stream->FinishWith(s);
+  } else {
+    stream->Start(tenant, request->task_id());
+  }
+  return stream;
+}
+
+grpc::ServerWriteReactor<v1::TaskEvent>* ImageServiceImpl::GenerateImagesStream(
+    grpc::CallbackServerContext* ctx, const v1::GenerateImagesStreamRequest* request) {
+  auto* stream = new TaskStream(call_context_);
+  std::string tenant;
+  v1::Task task;
+  grpc::Status s = CreateFrom(ctx, request->request_id(),
+                              request->has_spec() ? &request->spec() : nullptr, &tenant, &task);
+  if (!s.ok()) {
+    stream->FinishWith(s);
+  } else {
+    stream->Start(tenant, task.id());
+  }
+  return stream;
+}
+
+grpc::ServerUnaryReactor* ImageServiceImpl::ListModels(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListModelsRequest* request,
+                                                       v1::ListModelsResponse* response) {
+  for (const dashscope::ModelInfo& info : catalog_.models()) {
+    v1::Model* model = response->add_models();
+    tasks::ToProto(info, model);
+    model->set_queued_tasks(manager_.QueuedCount(info.name));
+    model->set_running_tasks(manager_.RunningCount(info.name));
+  }
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerWriteReactor<v1::ReadImageResponse>* ImageServiceImpl::ReadImage(
+    grpc::CallbackServerContext* ctx, const v1::ReadImageRequest* request) {
+  std::string tenant;
+  grpc::Status s = TenantOf(ctx, &tenant);
+  if (s.ok()) s = ValidateTaskId(request->task_id());
+  if (!s.ok()) {
+    return new ImageReader(s);
+  }
+  v1::Image metadata;
+  absl::StatusOr<std::string> bytes =
+      manager_.ReadImage(tenant, request->task_id(), request->index(), &metadata);
+  return new ImageReader(std::move(bytes), std::move(metadata));
+}
+
+}  // namespace qwenimage::api

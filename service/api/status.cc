@@ -1,0 +1,114 @@
+#include "service/api/status.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "service/dashscope/errors.h"
+
+namespace qwenimage::api {
+namespace {
+
+grpc::Status WithDetails(grpc::StatusCode code, const std::string& message,
+                         std::vector<google::protobuf::Message*> details) {
+  google::rpc::Status status;
+  status.set_code(code);
+  status.set_message(message);
+  for (const google::protobuf::Message* d : details) status.add_details()->PackFrom(*d);
+  return grpc::Status(code, message, status.SerializeAsString());
+}
+
+grpc::StatusCode ToGrpcCode(absl::StatusCode code) {
+  return static_cast<grpc::StatusCode>(static_cast<int>(code));
+}
+
+}  // namespace
+
+grpc::Status InvalidArgument(const std::vector<dashscope::Violation>& violations,
+                             const std::string& prefix) {
+  google::rpc::BadRequest bad;
+  std::string message;
+  for (const dashscope::Violation& v : violations) {
+    auto* fv = bad.add_field_violations();
+    fv->set_field(prefix + v.field);
+    fv->set_description(v.description);
+    absl::StrAppend(&message, message.empty() ? "" : "; ", prefix, v.field, ": ", v.description);
+  }
+  return WithDetails(grpc::StatusCode::INVALID_ARGUMENT, message, {&bad});
+}
+
+grpc::Status InvalidArgument(const std::string& field, const std::string& description) {
+  return InvalidArgument({dashscope::Violation{field, description}});
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  std::string message(status.message());
+  google::rpc::ErrorInfo info;
+  google::rpc::RetryInfo retry;
+  std::vector<google::protobuf::Message*> details;
+  grpc::StatusCode code = ToGrpcCode(status.code());
+  if (auto upstream = dashscope::GetUpstreamError(status); upstream.has_value()) {
+    info.set_reason(upstream->code);
+    info.set_domain(kUpstreamDomain);
+    if (!upstream->request_id.empty()) {
+      (*info.mutable_metadata())["upstream_request_id"] = upstream->request_id;
+    }
+    details.push_back(&info);
+    // A bad gateway key is the operator's problem, not the caller's.
+    if (code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED) {
+      code = grpc::StatusCode::INTERNAL;
+    }
+  }
+  if (code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::UNAVAILABLE) {
+    retry.mutable_retry_delay()->set_seconds(1);
+    details.push_back(&retry);
+  }
+  return WithDetails(code, message, details);
+}
+
+grpc::Status TaskOutcomeStatus(const v1::Task& task) {
+  const v1::TaskError& error = task.error();
+  google::rpc::ErrorInfo info;
+  info.set_reason(error.code());
+  info.set_domain(error.http_status() != 0 || !error.upstream_request_id().empty()
+                      ? kUpstreamDomain
+                      : kGatewayDomain);
+  (*info.mutable_metadata())["task_id"] = task.id();
+  if (!error.upstream_request_id().empty()) {
+    (*info.mutable_metadata())["upstream_request_id"] = error.upstream_request_id();
+  }
+  std::string message = absl::StrCat("task ", task.id(), " ",
+                                     task.state() == v1::TASK_STATE_CANCELLED ? "was cancelled"
+                                                                              : "failed",
+                                     ": ", error.code(), ": ", error.message());
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  const std::string& c = error.code();
+  const int http = error.http_status();
+  if (task.state() == v1::TASK_STATE_CANCELLED) {
+    code = grpc::StatusCode::CANCELLED;
+  } else if (dashscope::IsModerationCode(c)) {
+    code = grpc::StatusCode::FAILED_PRECONDITION;
+  } else if (http == 429 || absl::StartsWith(c, "Throttling")) {
+    code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+  } else if (http == 401 || http == 403) {
+    code = grpc::StatusCode::INTERNAL;  // the gateway's key, not the caller's fault
+  } else if (http == 400) {
+    code = grpc::StatusCode::INVALID_ARGUMENT;
+  } else if (c == "Interrupted" || c == "SubmitOutcomeUnknown") {
+    code = grpc::StatusCode::ABORTED;
+  } else if (error.retryable()) {
+    code = grpc::StatusCode::UNAVAILABLE;
+  }
+  google::rpc::RetryInfo retry;
+  std::vector<google::protobuf::Message*> details = {&info};
+  if (error.retryable()) {
+    retry.mutable_retry_delay()->set_seconds(1);
+    details.push_back(&retry);
+  }
+  return WithDetails(code, message, details);
+}
+
+}  // namespace qwenimage::api

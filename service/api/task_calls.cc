@@ -1,0 +1,252 @@
+#include "service/api/task_calls.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/api/status.h"
+#include "service/tasks/convert.h"
+
+namespace qwenimage::api {
+namespace {
+
+// Events a slow reader may have pending before intermediate snapshots are dropped (each
+// snapshot is complete, so only the newest matters).
+constexpr size_t kMaxPendingEvents = 32;
+
+v1::TaskEvent Stamped(v1::TaskEvent event) {
+  tasks::ToProto(absl::Now(), event.mutable_event_time());
+  return event;
+}
+
+}  // namespace
+
+// Shared between the reactor and the task manager, which may call it after the RPC is gone.
+class TaskStream::Sink final : public tasks::TaskWatcher,
+                               public Drainable,
+                               public std::enable_shared_from_this<Sink> {
+ public:
+  Sink(TaskStream* stream, Executor& executor, absl::Duration heartbeat)
+      : executor_(executor), heartbeat_(heartbeat), stream_(stream) {}
+
+  void OnTaskUpdate(const v1::Task& task) override {
+    v1::TaskEvent event;
+    *event.mutable_task() = task;
+    Push(Stamped(std::move(event)), tasks::IsTerminal(task.state()), grpc::Status::OK);
+  }
+
+  void Drain(const std::string& reason) override {
+    v1::TaskEvent event;
+    event.mutable_reconnect()->set_reason(reason);
+    Push(Stamped(std::move(event)), /*finish=*/true, grpc::Status::OK);
+  }
+
+  void ScheduleHeartbeat() {
+    if (heartbeat_ <= absl::ZeroDuration()) return;
+    std::weak_ptr<Sink> weak = shared_from_this();
+    Executor::TimerId id = executor_.RunAt(absl::Now() + heartbeat_, [weak] {
+      std::shared_ptr<Sink> self = weak.lock();
+      if (self == nullptr) return;
+      self->Heartbeat();
+    });
+    absl::MutexLock lock(&mu_);
+    timer_ = id;
+  }
+
+  void Heartbeat() {
+    {
+      absl::MutexLock lock(&mu_);
+      timer_ = 0;
+      if (stream_ == nullptr || finishing_) return;
+      if (!writing_ && queue_.empty()) {
+        v1::TaskEvent event;
+        event.mutable_heartbeat();
+        queue_.push_back(Stamped(std::move(event)));
+        WriteNextLocked();
+      }
+    }
+    ScheduleHeartbeat();
+  }
+
+  void OnWriteDone(bool ok) {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!queue_.empty()) queue_.pop_front();
+    if (!ok) return;  // the client is gone; OnCancel/OnDone follow
+    WriteNextLocked();
+  }
+
+  void FinishNow(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    queue_.clear();
+    finishing_ = true;
+    final_ = status;
+    if (!writing_) FinishLocked();
+  }
+
+  // The reactor is gone: drop everything that arrives later.
+  void Detach() {
+    Executor::TimerId timer;
+    {
+      absl::MutexLock lock(&mu_);
+      stream_ = nullptr;
+      timer = timer_;
+    }
+    if (timer != 0) executor_.CancelTimer(timer);
+  }
+
+ private:
+  void Push(v1::TaskEvent event, bool finish, const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (stream_ == nullptr || finishing_) return;
+    if (queue_.size() >= kMaxPendingEvents) {
+      // Keep the one being written (front); drop the oldest pending snapshot.
+      queue_.erase(queue_.begin() + (writing_ ? 1 : 0));
+    }
+    queue_.push_back(std::move(event));
+    if (finish) {
+      finishing_ = true;
+      final_ = status;
+    }
+    WriteNextLocked();
+  }
+
+  // Starts the next write, or finishes once everything is written. gRPC runs the reaction
+  // later on its own thread, so starting operations under mu_ cannot deadlock.
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || stream_ == nullptr) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      stream_->StartWrite(&queue_.front());
+      return;
+    }
+    if (finishing_) FinishLocked();
+  }
+
+  void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || stream_ == nullptr) return;
+    finished_ = true;
+    stream_->Finish(final_);
+  }
+
+  Executor& executor_;
+  const absl::Duration heartbeat_;
+  absl::Mutex mu_;
+  TaskStream* stream_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::TaskEvent> queue_ ABSL_GUARDED_BY(mu_);  // front is being written if writing_
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_ ABSL_GUARDED_BY(mu_);
+  Executor::TimerId timer_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TaskStream::TaskStream(const CallContext& ctx)
+    : ctx_(ctx), sink_(std::make_shared<Sink>(this, ctx.executor, ctx.heartbeat_interval)) {}
+
+void TaskStream::Start(const std::string& tenant, const std::string& task_id) {
+  task_id_ = task_id;
+  if (!ctx_.registry.Add(sink_)) {
+    sink_->Drain("the server is shutting down");
+    return;
+  }
+  absl::StatusOr<uint64_t> token = ctx_.manager.Watch(tenant, task_id, sink_);
+  if (!token.ok()) {
+    FinishWith(ToGrpcStatus(token.status()));
+    return;
+  }
+  token_ = *token;
+  sink_->ScheduleHeartbeat();
+}
+
+void TaskStream::FinishWith(const grpc::Status& status) { sink_->FinishNow(status); }
+
+void TaskStream::OnWriteDone(bool ok) { sink_->OnWriteDone(ok); }
+
+void TaskStream::OnCancel() { sink_->FinishNow(grpc::Status::CANCELLED); }
+
+void TaskStream::OnDone() {
+  sink_->Detach();
+  ctx_.registry.Remove(sink_);
+  if (!task_id_.empty()) ctx_.manager.Unwatch(task_id_, token_);
+  delete this;
+}
+
+class WaitCall::Waiter final : public tasks::TaskWatcher,
+                               public Drainable,
+                               public std::enable_shared_from_this<Waiter> {
+ public:
+  Waiter(WaitCall* call, v1::Task* response) : call_(call), response_(response) {}
+
+  void OnTaskUpdate(const v1::Task& task) override {
+    if (!tasks::IsTerminal(task.state())) return;
+    if (task.state() == v1::TASK_STATE_SUCCEEDED) {
+      absl::MutexLock lock(&mu_);
+      if (call_ == nullptr || finished_) return;
+      *response_ = task;
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    Finish(TaskOutcomeStatus(task));
+  }
+
+  void Drain(const std::string& reason) override {
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        absl::StrCat(reason, "; the task continues: fetch it with GetTask or "
+                                             "retry with the same request_id")));
+  }
+
+  void Finish(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(status);
+  }
+
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    call_ = nullptr;
+  }
+
+ private:
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (call_ == nullptr || finished_) return;
+    finished_ = true;
+    call_->Finish(status);
+  }
+
+  absl::Mutex mu_;
+  WaitCall* call_ ABSL_GUARDED_BY(mu_);
+  v1::Task* response_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+WaitCall::WaitCall(const CallContext& ctx, v1::Task* response)
+    : ctx_(ctx), waiter_(std::make_shared<Waiter>(this, response)) {}
+
+void WaitCall::Start(const std::string& tenant, const std::string& task_id) {
+  task_id_ = task_id;
+  if (!ctx_.registry.Add(waiter_)) {
+    waiter_->Drain("the server is shutting down");
+    return;
+  }
+  absl::StatusOr<uint64_t> token = ctx_.manager.Watch(tenant, task_id, waiter_);
+  if (!token.ok()) {
+    FinishWith(ToGrpcStatus(token.status()));
+    return;
+  }
+  token_ = *token;
+}
+
+void WaitCall::FinishWith(const grpc::Status& status) { waiter_->Finish(status); }
+
+void WaitCall::OnCancel() {
+  waiter_->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                               absl::StrCat("call cancelled; task ", task_id_, " continues")));
+}
+
+void WaitCall::OnDone() {
+  waiter_->Detach();
+  ctx_.registry.Remove(waiter_);
+  if (!task_id_.empty()) ctx_.manager.Unwatch(task_id_, token_);
+  delete this;
+}
+
+}  // namespace qwenimage::api

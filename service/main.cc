@@ -1,0 +1,180 @@
+// qwen-image-gateway: the gRPC server. Flags map onto server::GatewayOptions; the API key comes
+// from DASHSCOPE_API_KEY or --dashscope_api_key_file and is never printed.
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "service/server/gateway.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port; port 0 picks one)");
+ABSL_FLAG(std::string, data_dir, "./data", "directory of the task database and stored images");
+ABSL_FLAG(std::string, region, "singapore", "DashScope region: singapore or beijing");
+ABSL_FLAG(std::string, dashscope_base_url, "",
+          "override the upstream base URL (default: the region's, e.g. "
+          "https://dashscope-intl.aliyuncs.com/api/v1)");
+ABSL_FLAG(std::string, dashscope_api_key_file, "",
+          "file holding the DashScope API key (e.g. a mounted Kubernetes secret); else the "
+          "DASHSCOPE_API_KEY environment variable is used");
+ABSL_FLAG(bool, simulate, false,
+          "run the DashScope simulator in-process on a loopback port and use it as upstream (no "
+          "key needed)");
+ABSL_FLAG(std::string, sim_task_duration, "200ms..600ms",
+          "with --simulate: simulated task duration, fixed (\"2s\") or a range (\"1s..3s\")");
+ABSL_FLAG(std::string, store, "sqlite", "task store: sqlite (embedded, under --data_dir)");
+ABSL_FLAG(std::string, download_allow_hosts, ".aliyuncs.com",
+          "comma-separated host suffixes from which result images may be downloaded (https)");
+ABSL_FLAG(bool, allow_loopback_downloads, false,
+          "also download result images from loopback hosts over http (for a local "
+          "dashscope-sim; implied by --simulate)");
+ABSL_FLAG(int, max_queued_tasks, 10000, "tasks waiting for upstream capacity, all tenants");
+ABSL_FLAG(int, max_queued_per_tenant, 1000, "tasks waiting for upstream capacity, per tenant");
+ABSL_FLAG(int, max_running, 2, "tasks in flight upstream per model (the account's limit)");
+ABSL_FLAG(double, submits_per_second, 2, "upstream submits per second per model");
+ABSL_FLAG(std::string, model_limits, "",
+          "per-model overrides, \"model=running:submits_per_second,...\" (e.g. "
+          "\"qwen-image-max=4:1\")");
+ABSL_FLAG(double, task_queries_per_second, 20,
+          "upstream task-API calls (GET task, list, cancel) per second for the account");
+ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
+          "heartbeat interval on idle WatchTask streams");
+ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20),
+          "on SIGTERM/SIGINT, how long unary calls may take to finish");
+ABSL_FLAG(int, worker_threads, 4, "task-manager worker threads");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+
+namespace {
+
+using qwenimage::server::Gateway;
+using qwenimage::server::GatewayOptions;
+
+absl::Status ReadApiKey(std::string* key) {
+  const std::string file = absl::GetFlag(FLAGS_dashscope_api_key_file);
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return absl::NotFoundError("cannot read --dashscope_api_key_file " + file);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    *key = std::string(absl::StripAsciiWhitespace(contents.str()));
+    if (key->empty()) return absl::InvalidArgumentError("--dashscope_api_key_file is empty");
+    return absl::OkStatus();
+  }
+  if (const char* env = std::getenv("DASHSCOPE_API_KEY"); env != nullptr) {
+    *key = std::string(absl::StripAsciiWhitespace(env));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseModelLimits(const std::string& text, qwenimage::tasks::SchedulerOptions* out) {
+  for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    std::pair<std::string, std::string> lr = absl::StrSplit(kv.second, absl::MaxSplits(':', 1));
+    qwenimage::tasks::ModelLimits limits;
+    if (kv.first.empty() || !absl::SimpleAtoi(lr.first, &limits.max_running) ||
+        !absl::SimpleAtod(lr.second, &limits.submits_per_second)) {
+      return absl::InvalidArgumentError(
+          "--model_limits: expected model=running:submits_per_second, got \"" +
+          std::string(entry) + "\"");
+    }
+    out->model_limits[kv.first] = limits;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GatewayOptions> OptionsFromFlags() {
+  GatewayOptions o;
+  o.listen = absl::GetFlag(FLAGS_listen);
+  o.data_dir = absl::GetFlag(FLAGS_data_dir);
+  o.region = absl::GetFlag(FLAGS_region);
+  if (o.region != "singapore" && o.region != "beijing") {
+    return absl::InvalidArgumentError("--region must be singapore or beijing");
+  }
+  if (absl::GetFlag(FLAGS_store) != "sqlite") {
+    return absl::InvalidArgumentError("--store: only \"sqlite\" is available in this build");
+  }
+  o.dashscope_base_url = absl::GetFlag(FLAGS_dashscope_base_url);
+  o.simulate = absl::GetFlag(FLAGS_simulate);
+  if (absl::Status s = ReadApiKey(&o.api_key); !s.ok()) return s;
+  if (o.simulate) {
+    absl::StatusOr<qwenimage::simulator::DurationRange> d =
+        qwenimage::simulator::ParseDurationRange(absl::GetFlag(FLAGS_sim_task_duration));
+    if (!d.ok()) return d.status();
+    o.simulator.task_duration = *d;
+    o.api_key.clear();  // the simulator's own key
+  }
+  o.download_host_suffixes =
+      absl::StrSplit(absl::GetFlag(FLAGS_download_allow_hosts), ',', absl::SkipEmpty());
+  o.allow_loopback_downloads = absl::GetFlag(FLAGS_allow_loopback_downloads);
+  o.heartbeat_interval = absl::GetFlag(FLAGS_watch_heartbeat);
+  o.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  qwenimage::tasks::SchedulerOptions& s = o.tasks.scheduler;
+  s.max_queued_total = absl::GetFlag(FLAGS_max_queued_tasks);
+  s.max_queued_per_tenant = absl::GetFlag(FLAGS_max_queued_per_tenant);
+  s.default_limits.max_running = absl::GetFlag(FLAGS_max_running);
+  s.default_limits.submits_per_second = absl::GetFlag(FLAGS_submits_per_second);
+  if (absl::Status st = ParseModelLimits(absl::GetFlag(FLAGS_model_limits), &s); !st.ok()) {
+    return st;
+  }
+  o.tasks.task_queries_per_second = absl::GetFlag(FLAGS_task_queries_per_second);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "qwen-image-gateway: gRPC gateway to Alibaba Cloud DashScope Qwen-Image.\n"
+      "  qwen-image-gateway --simulate            # offline, with the built-in simulator\n"
+      "  DASHSCOPE_API_KEY=sk-... qwen-image-gateway --region=singapore");
+  absl::ParseCommandLine(argc, argv);
+  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+
+  // Signals are taken by one thread with sigwait, so no handler runs on a gRPC thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<GatewayOptions> options = OptionsFromFlags();
+  if (!options.ok()) {
+    std::cerr << "qwen-image-gateway: " << options.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<Gateway>> gateway = Gateway::Start(*std::move(options));
+  if (!gateway.ok()) {
+    std::cerr << "qwen-image-gateway: " << gateway.status().message() << "\n";
+    return 1;
+  }
+  // Scripts and tests read the bound port from this line.
+  std::cout << "listening on port " << (*gateway)->port() << std::endl;
+
+  const absl::Duration grace = absl::GetFlag(FLAGS_drain_grace);
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: draining (a second signal exits at once)", sig);
+    std::thread([&] {
+      int again = 0;
+      sigwait(&signals, &again);
+      spdlog::warn("second signal {}: exiting now", again);
+      std::_Exit(1);
+    }).detach();
+    (*gateway)->Shutdown(grace);
+  });
+  (*gateway)->Wait();
+  signal_thread.join();
+  gateway->reset();
+  return 0;
+}

@@ -1,0 +1,147 @@
+// DirImageStore on POSIX calls: std::filesystem cannot fsync, and durability of a finished
+// image is the point of keeping it past DashScope's 24 h expiry.
+#include "service/store/dir_image_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace qwenimage::store {
+namespace {
+
+constexpr size_t kMaxTaskIdSize = 128;
+
+absl::Status ValidateTaskId(absl::string_view task_id) {
+  if (task_id.empty() || task_id.size() > kMaxTaskIdSize) {
+    return absl::InvalidArgumentError("task_id must be 1 to 128 characters");
+  }
+  for (char c : task_id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+      return absl::InvalidArgumentError("task_id may contain only [A-Za-z0-9_-]");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateKey(absl::string_view task_id, int index) {
+  if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
+  if (index < 0) return absl::InvalidArgumentError("image index must be >= 0");
+  return absl::OkStatus();
+}
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(err)));
+}
+
+// Closes the descriptor on every path out of Put.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  // Returns close()'s result: on some file systems a failed write is reported only here.
+  int Close() { return ::close(std::exchange(fd_, -1)); }
+
+ private:
+  int fd_;
+};
+
+absl::Status WriteAll(int fd, absl::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("write", path, errno);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// Persists a rename: the new directory entry is only durable once the directory is synced.
+absl::Status SyncDir(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError("open", dir, errno);
+  if (::fsync(fd.get()) != 0) return ErrnoError("fsync", dir, errno);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DirImageStore>> DirImageStore::Open(const std::string& root) {
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) return absl::InternalError(absl::StrCat("create ", root, ": ", ec.message()));
+  return std::unique_ptr<DirImageStore>(new DirImageStore(root));
+}
+
+absl::Status DirImageStore::Put(absl::string_view task_id, int index, absl::string_view bytes) {
+  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  const std::string dir = absl::StrCat(root_, "/", task_id);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", dir, errno);
+  const std::string path = absl::StrCat(dir, "/", index, ".png");
+  // A leading dot keeps temp files out of the "<index>.png" names readers open.
+  const std::string temp =
+      absl::StrCat(dir, "/.", index, ".png.", ::getpid(), ".", next_temp_.fetch_add(1), ".tmp");
+  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoError("create", temp, errno);
+  absl::Status status = WriteAll(fd.get(), bytes, temp);
+  if (status.ok() && ::fsync(fd.get()) != 0) status = ErrnoError("fsync", temp, errno);
+  if (status.ok() && fd.Close() != 0) status = ErrnoError("close", temp, errno);
+  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = ErrnoError("rename", temp, errno);
+  }
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  return SyncDir(dir);
+}
+
+absl::StatusOr<std::string> DirImageStore::Get(absl::string_view task_id, int index) {
+  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  const std::string path = absl::StrCat(root_, "/", task_id, "/", index, ".png");
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(absl::StrCat("image ", index, " of task ", task_id));
+    }
+    return ErrnoError("open", path, errno);
+  }
+  std::string bytes;
+  char buf[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("read", path, errno);
+    }
+    if (n == 0) break;
+    bytes.append(buf, static_cast<size_t>(n));
+  }
+  return bytes;
+}
+
+absl::Status DirImageStore::DeleteTask(absl::string_view task_id) {
+  if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
+  const std::string dir = absl::StrCat(root_, "/", task_id);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("remove ", dir, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace qwenimage::store

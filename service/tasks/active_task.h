@@ -1,0 +1,48 @@
+// TaskManager::Active: the in-memory state of one unfinished task. Private to service/tasks.
+#ifndef QWENIMAGE_SERVICE_TASKS_ACTIVE_TASK_H_
+#define QWENIMAGE_SERVICE_TASKS_ACTIVE_TASK_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "service/common/serial_queue.h"
+#include "service/tasks/task_manager.h"
+
+namespace qwenimage::tasks {
+
+struct TaskManager::Active {
+  Active(Executor& executor, std::string tenant_in, std::string id_in, std::string model_in)
+      : strand(std::make_shared<SerialQueue>(executor)),
+        tenant(std::move(tenant_in)),
+        id(std::move(id_in)),
+        model(std::move(model_in)) {}
+
+  const std::shared_ptr<SerialQueue> strand;
+  const std::string tenant;
+  const std::string id;
+  const std::string model;
+
+  // Touched only on `strand`.
+  store::TaskRecord record;
+  bool holds_slot = false;  // counts against the model's running limit
+  int submit_attempts = 0;
+  int poll_failures = 0;
+  absl::Duration poll_interval = absl::ZeroDuration();
+  Executor::TimerId poll_timer = 0;
+  dashscope::UpstreamTask result;  // upstream outcome while its images download
+  std::vector<std::optional<v1::Image>> downloaded;
+  size_t downloads_left = 0;
+
+  // Guarded by TaskManager::mu_.
+  v1::Task published;
+  std::vector<std::pair<uint64_t, std::shared_ptr<TaskWatcher>>> watchers;
+  bool terminal_published = false;
+};
+
+}  // namespace qwenimage::tasks
+
+#endif  // QWENIMAGE_SERVICE_TASKS_ACTIVE_TASK_H_

@@ -1,0 +1,42 @@
+// Conversions between the public proto types and the dashscope layer's plain structs.
+#ifndef QWENIMAGE_SERVICE_TASKS_CONVERT_H_
+#define QWENIMAGE_SERVICE_TASKS_CONVERT_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "qwenimage/v1/models.pb.h"
+#include "qwenimage/v1/task.pb.h"
+#include "service/dashscope/catalog.h"
+#include "service/dashscope/types.h"
+
+namespace qwenimage::tasks {
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out);
+absl::Time FromProto(const google::protobuf::Timestamp& ts);
+
+dashscope::GenerationInput ToInput(const v1::GenerationSpec& spec);
+v1::GenerationSpec ToSpec(const dashscope::GenerationParams& params);
+dashscope::GenerationParams ToParams(const v1::GenerationSpec& spec);
+v1::UpstreamMode ToProto(dashscope::UpstreamMode mode);
+void ToProto(const dashscope::ModelInfo& info, v1::Model* out);
+
+// TaskError for a failed upstream call (the upstream code, message and request id kept).
+v1::TaskError ToTaskError(const absl::Status& status);
+// TaskError raised by the gateway itself.
+v1::TaskError GatewayError(absl::string_view code, absl::string_view message, bool retryable);
+
+// Stable digest of a normalised spec, to tell an idempotent retry from a conflicting request.
+std::string SpecFingerprint(const v1::GenerationSpec& spec);
+
+bool IsTerminal(v1::TaskState state);
+
+// Width and height from a PNG's IHDR chunk; INVALID_ARGUMENT if `bytes` is not a PNG.
+absl::Status PngDimensions(absl::string_view bytes, int* width, int* height);
+
+}  // namespace qwenimage::tasks
+
+#endif  // QWENIMAGE_SERVICE_TASKS_CONVERT_H_

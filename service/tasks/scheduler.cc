@@ -1,0 +1,232 @@
+#include "service/tasks/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace qwenimage::tasks {
+
+Scheduler::Scheduler(SchedulerOptions options, Executor& executor, const Clock& clock,
+                     AdmitFn admit, PositionsFn positions)
+    : options_(std::move(options)),
+      executor_(executor),
+      clock_(clock),
+      admit_(std::move(admit)),
+      positions_(std::move(positions)) {}
+
+void Scheduler::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  for (auto& [model, q] : queues_) {
+    if (q.timer != 0) executor_.CancelTimer(q.timer);
+    q.timer = 0;
+  }
+}
+
+Scheduler::ModelQueue& Scheduler::QueueFor(const std::string& model) {
+  auto [it, inserted] = queues_.try_emplace(model);
+  if (inserted) {
+    auto limit = options_.model_limits.find(model);
+    it->second.limits =
+        limit != options_.model_limits.end() ? limit->second : options_.default_limits;
+  }
+  return it->second;
+}
+
+absl::StatusOr<int> Scheduler::Enqueue(const std::string& model, const std::string& tenant,
+                                       const std::string& task_id, bool front) {
+  std::vector<std::string> admitted;
+  std::vector<std::pair<std::string, int>> moved;
+  int position = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return absl::UnavailableError("the scheduler is stopped");
+    // A task given back after throttling already had its place: bounds do not apply to it.
+    if (!front) {
+      if (queued_total_ >= options_.max_queued_total) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("the gateway queue is full (", options_.max_queued_total,
+                         " tasks); retry later"));
+      }
+      if (queued_by_tenant_[tenant] >= options_.max_queued_per_tenant) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("tenant queue is full (", options_.max_queued_per_tenant,
+                         " tasks); retry later"));
+      }
+    }
+    ModelQueue& q = QueueFor(model);
+    std::deque<std::string>& line = q.by_tenant[tenant];
+    if (line.empty()) {
+      if (front) {
+        q.rotation.push_front(tenant);
+      } else {
+        q.rotation.push_back(tenant);
+      }
+    }
+    if (front) {
+      line.push_front(task_id);
+    } else {
+      line.push_back(task_id);
+    }
+    ++q.queued;
+    ++queued_total_;
+    ++queued_by_tenant_[tenant];
+    queued_[task_id] = {model, tenant};
+    admitted = PumpLocked(model, q, &moved);
+    auto pos = positions_by_task_.find(task_id);
+    position = pos == positions_by_task_.end() ? 0 : pos->second;
+  }
+  Notify(std::move(admitted), std::move(moved));
+  return position;
+}
+
+bool Scheduler::Remove(const std::string& task_id) {
+  std::vector<std::pair<std::string, int>> moved;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = queued_.find(task_id);
+    if (it == queued_.end()) return false;
+    auto [model, tenant] = it->second;
+    queued_.erase(it);
+    positions_by_task_.erase(task_id);
+    ModelQueue& q = QueueFor(model);
+    std::deque<std::string>& line = q.by_tenant[tenant];
+    line.erase(std::find(line.begin(), line.end(), task_id));
+    if (line.empty()) {
+      q.by_tenant.erase(tenant);
+      q.rotation.erase(std::find(q.rotation.begin(), q.rotation.end(), tenant));
+    }
+    --q.queued;
+    --queued_total_;
+    if (--queued_by_tenant_[tenant] == 0) queued_by_tenant_.erase(tenant);
+    RecomputePositionsLocked(q, &moved);
+  }
+  Notify({}, std::move(moved));
+  return true;
+}
+
+void Scheduler::AcquireRunning(const std::string& model) {
+  absl::MutexLock lock(&mu_);
+  ++QueueFor(model).running;
+}
+
+void Scheduler::Release(const std::string& model) {
+  {
+    absl::MutexLock lock(&mu_);
+    ModelQueue& q = QueueFor(model);
+    q.running = std::max(0, q.running - 1);
+  }
+  Pump(model);
+}
+
+void Scheduler::Throttle(const std::string& model, absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  ModelQueue& q = QueueFor(model);
+  q.next_submit = std::max(q.next_submit, clock_.Now() + delay);
+}
+
+int Scheduler::QueuedCount(const std::string& model) const {
+  absl::MutexLock lock(&mu_);
+  auto it = queues_.find(model);
+  return it == queues_.end() ? 0 : it->second.queued;
+}
+
+int Scheduler::RunningCount(const std::string& model) const {
+  absl::MutexLock lock(&mu_);
+  auto it = queues_.find(model);
+  return it == queues_.end() ? 0 : it->second.running;
+}
+
+int Scheduler::Position(const std::string& task_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = positions_by_task_.find(task_id);
+  return it == positions_by_task_.end() ? 0 : it->second;
+}
+
+void Scheduler::Pump(const std::string& model) {
+  std::vector<std::string> admitted;
+  std::vector<std::pair<std::string, int>> moved;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    admitted = PumpLocked(model, QueueFor(model), &moved);
+  }
+  Notify(std::move(admitted), std::move(moved));
+}
+
+std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQueue& q,
+                                               std::vector<std::pair<std::string, int>>* moved) {
+  std::vector<std::string> admitted;
+  absl::Time now = clock_.Now();
+  const ModelLimits& limits = q.limits;
+  while (q.queued > 0 && (limits.max_running <= 0 || q.running < limits.max_running)) {
+    if (limits.submits_per_second > 0 && q.next_submit > now) break;
+    const std::string tenant = q.rotation.front();
+    q.rotation.pop_front();
+    std::deque<std::string>& line = q.by_tenant[tenant];
+    std::string task_id = std::move(line.front());
+    line.pop_front();
+    if (line.empty()) {
+      q.by_tenant.erase(tenant);
+    } else {
+      q.rotation.push_back(tenant);
+    }
+    --q.queued;
+    --queued_total_;
+    if (--queued_by_tenant_[tenant] == 0) queued_by_tenant_.erase(tenant);
+    queued_.erase(task_id);
+    positions_by_task_.erase(task_id);
+    ++q.running;
+    if (limits.submits_per_second > 0) {
+      q.next_submit = std::max(q.next_submit, now) + absl::Seconds(1 / limits.submits_per_second);
+    }
+    admitted.push_back(std::move(task_id));
+  }
+  // Blocked by the submit rate only: come back when the next submit is allowed.
+  bool rate_blocked = q.queued > 0 && q.next_submit > now &&
+                      (limits.max_running <= 0 || q.running < limits.max_running);
+  if (rate_blocked && q.timer == 0) {
+    q.timer = executor_.RunAt(q.next_submit, [this, model] {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopped_) return;
+        QueueFor(model).timer = 0;
+      }
+      Pump(model);
+    });
+  }
+  if (!admitted.empty() || moved != nullptr) RecomputePositionsLocked(q, moved);
+  return admitted;
+}
+
+void Scheduler::RecomputePositionsLocked(ModelQueue& q,
+                                         std::vector<std::pair<std::string, int>>* moved) {
+  // Admission order: round r takes the r-th task of each tenant, in rotation order.
+  int position = 0;
+  size_t round = 0;
+  bool any = true;
+  while (any) {
+    any = false;
+    for (const std::string& tenant : q.rotation) {
+      const std::deque<std::string>& line = q.by_tenant[tenant];
+      if (round >= line.size()) continue;
+      any = true;
+      ++position;
+      int& current = positions_by_task_[line[round]];
+      if (current != position) {
+        current = position;
+        moved->emplace_back(line[round], position);
+      }
+    }
+    ++round;
+  }
+}
+
+void Scheduler::Notify(std::vector<std::string> admitted,
+                       std::vector<std::pair<std::string, int>> moved) {
+  for (const std::string& id : admitted) admit_(id);
+  if (!moved.empty()) positions_(moved);
+}
+
+}  // namespace qwenimage::tasks

@@ -1,0 +1,105 @@
+// Scheduler: the admission queue per model in front of DashScope's per-account limits (running
+// tasks, submits per second). Tasks wait here in QUEUED; tenants take turns (round robin).
+#ifndef QWENIMAGE_SERVICE_TASKS_SCHEDULER_H_
+#define QWENIMAGE_SERVICE_TASKS_SCHEDULER_H_
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/common/clock.h"
+#include "service/common/executor.h"
+
+namespace qwenimage::tasks {
+
+struct ModelLimits {
+  int max_running = 0;              // tasks in flight upstream; 0 = unlimited
+  double submits_per_second = 0;    // 0 = unlimited
+};
+
+struct SchedulerOptions {
+  int max_queued_total = 10000;     // across all models and tenants
+  int max_queued_per_tenant = 1000;
+  ModelLimits default_limits;
+  absl::flat_hash_map<std::string, ModelLimits> model_limits;  // overrides by model name
+};
+
+class Scheduler {
+ public:
+  // Called (outside any lock, from the caller of Enqueue/Release or an executor thread) when a
+  // task may be submitted upstream; it then holds a running slot until Release().
+  using AdmitFn = std::function<void(const std::string& task_id)>;
+  // Called with the new 1-based positions of queued tasks whose position changed.
+  using PositionsFn = std::function<void(const std::vector<std::pair<std::string, int>>&)>;
+
+  Scheduler(SchedulerOptions options, Executor& executor, const Clock& clock, AdmitFn admit,
+            PositionsFn positions);
+  // Admits nothing more and drops its timers. The executor must outlive the scheduler or Stop().
+  void Stop();
+
+  // Queues a task; returns its position. RESOURCE_EXHAUSTED when a bound is reached. `front`
+  // puts it first in its tenant's line (a task given back after upstream throttling).
+  absl::StatusOr<int> Enqueue(const std::string& model, const std::string& tenant,
+                              const std::string& task_id, bool front = false);
+  // Removes a queued task (cancel). False if it is not queued (already admitted or unknown).
+  bool Remove(const std::string& task_id);
+  // A task that holds a slot without having been admitted here (resumed after a restart).
+  void AcquireRunning(const std::string& model);
+  // Frees a running slot of `model`.
+  void Release(const std::string& model);
+  // Upstream throttled `model`: submit nothing more for it before `delay` has passed.
+  void Throttle(const std::string& model, absl::Duration delay);
+
+  int QueuedCount(const std::string& model) const;
+  int RunningCount(const std::string& model) const;
+  // 1-based position of a queued task; 0 if not queued.
+  int Position(const std::string& task_id) const;
+
+ private:
+  struct ModelQueue {
+    ModelLimits limits;
+    absl::flat_hash_map<std::string, std::deque<std::string>> by_tenant;
+    std::deque<std::string> rotation;  // tenants with queued tasks, next first
+    int queued = 0;
+    int running = 0;
+    absl::Time next_submit = absl::InfinitePast();
+    Executor::TimerId timer = 0;
+  };
+
+  ModelQueue& QueueFor(const std::string& model) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Admits what the limits allow and recomputes positions; returns the admitted task ids.
+  std::vector<std::string> PumpLocked(const std::string& model, ModelQueue& q,
+                                      std::vector<std::pair<std::string, int>>* moved)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecomputePositionsLocked(ModelQueue& q, std::vector<std::pair<std::string, int>>* moved)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Pump(const std::string& model);
+  void Notify(std::vector<std::string> admitted, std::vector<std::pair<std::string, int>> moved);
+
+  const SchedulerOptions options_;
+  Executor& executor_;
+  const Clock& clock_;
+  const AdmitFn admit_;
+  const PositionsFn positions_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, ModelQueue> queues_ ABSL_GUARDED_BY(mu_);
+  // task id → (model, tenant) for queued tasks, and their current positions.
+  absl::flat_hash_map<std::string, std::pair<std::string, std::string>> queued_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> positions_by_task_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> queued_by_tenant_ ABSL_GUARDED_BY(mu_);
+  int queued_total_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace qwenimage::tasks
+
+#endif  // QWENIMAGE_SERVICE_TASKS_SCHEDULER_H_

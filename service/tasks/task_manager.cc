@@ -1,0 +1,349 @@
+#include "service/tasks/task_manager.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/ids.h"
+#include "service/tasks/active_task.h"
+#include "service/tasks/convert.h"
+#include "spdlog/spdlog.h"
+
+namespace qwenimage::tasks {
+
+TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatalog& catalog,
+                         store::TaskStore& tasks, store::ImageStore& images,
+                         dashscope::Upstream& upstream, Executor& executor, const Clock& clock)
+    : options_(std::move(options)),
+      catalog_(catalog),
+      tasks_(tasks),
+      images_(images),
+      upstream_(upstream),
+      executor_(executor),
+      clock_(clock),
+      query_budget_(clock, options_.task_queries_per_second,
+                    std::max(1, static_cast<int>(options_.task_queries_per_second))),
+      scheduler_(
+          options_.scheduler, executor, clock,
+          [this](const std::string& id) {
+            if (ActivePtr a = Find(id)) a->strand->Post([this, a] { OnAdmitted(a); });
+          },
+          [this](const std::vector<std::pair<std::string, int>>& moved) { OnPositions(moved); }) {}
+
+TaskManager::~TaskManager() = default;
+
+absl::Status TaskManager::Start() {
+  absl::StatusOr<std::vector<store::TaskRecord>> unfinished = tasks_.ListUnfinished();
+  if (!unfinished.ok()) return unfinished.status();
+  int resumed = 0;
+  for (store::TaskRecord& record : *unfinished) {
+    const v1::Task& task = record.task;
+    const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
+    ActivePtr a = Activate(std::move(record));
+    if (task.state() == v1::TASK_STATE_QUEUED && !task.has_submit_time()) {
+      // Never sent upstream: safe to queue again.
+      absl::StatusOr<int> position =
+          scheduler_.Enqueue(task.spec().model(), a->tenant, task.id(), /*front=*/true);
+      if (position.ok()) {
+        ++resumed;
+        continue;
+      }
+    } else if (async && !task.upstream_task_id().empty()) {
+      scheduler_.AcquireRunning(task.spec().model());
+      a->strand->Post([this, a] {
+        a->holds_slot = true;
+        SchedulePoll(a);
+      });
+      ++resumed;
+      continue;
+    }
+    // A sync call, or an async create whose reply never arrived, was cut short: its outcome
+    // is unknown and sending it again could bill twice.
+    a->strand->Post([this, a] {
+      Finish(a, v1::TASK_STATE_FAILED,
+             GatewayError("Interrupted",
+                          "the gateway restarted while the upstream call was in flight; the "
+                          "request was not re-sent to avoid double billing",
+                          /*retryable=*/true));
+    });
+  }
+  spdlog::info("task manager started: {} unfinished tasks resumed", resumed);
+  return absl::OkStatus();
+}
+
+void TaskManager::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+  }
+  // Pending polls and replies see Stopping() and leave every record as it is.
+  scheduler_.Stop();
+}
+
+bool TaskManager::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_;
+}
+
+TaskManager::ActivePtr TaskManager::Find(const std::string& task_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = active_.find(task_id);
+  return it == active_.end() ? nullptr : it->second;
+}
+
+TaskManager::ActivePtr TaskManager::Activate(store::TaskRecord record) {
+  auto a = std::make_shared<Active>(executor_, record.tenant, record.task.id(),
+                                    record.task.spec().model());
+  a->published = record.task;
+  a->record = std::move(record);
+  absl::MutexLock lock(&mu_);
+  active_[a->id] = a;
+  return a;
+}
+
+absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
+                                             const std::string& request_id,
+                                             const dashscope::GenerationParams& params) {
+  const dashscope::ModelInfo* model = catalog_.Find(params.model);
+  if (model == nullptr) return absl::InvalidArgumentError("unknown model");
+  if (Stopping()) return absl::UnavailableError("the gateway is shutting down; retry elsewhere");
+
+  store::TaskRecord record;
+  record.tenant = tenant;
+  v1::Task& task = record.task;
+  task.set_id(NewTaskId());
+  task.set_state(v1::TASK_STATE_QUEUED);
+  *task.mutable_spec() = ToSpec(params);
+  task.set_request_id(request_id);
+  task.set_region(options_.region);
+  task.set_upstream_mode(ToProto(model->mode));
+  absl::Time now = clock_.Now();
+  ToProto(now, task.mutable_create_time());
+  ToProto(now, task.mutable_update_time());
+  record.fingerprint = SpecFingerprint(task.spec());
+
+  bool inserted = false;
+  absl::StatusOr<store::TaskRecord> stored = tasks_.InsertOrGet(record, &inserted);
+  if (!stored.ok()) return stored.status();
+  if (!inserted) {
+    if (stored->fingerprint != record.fingerprint) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "request_id \"", request_id, "\" was already used for task ", stored->task.id(),
+          " with different parameters"));
+    }
+    return Get(tenant, stored->task.id());
+  }
+
+  ActivePtr a = Activate(record);
+  absl::StatusOr<int> position = scheduler_.Enqueue(params.model, tenant, task.id());
+  if (!position.ok()) {
+    // Not admitted: leave no trace, so that a retry with the same request_id is a new try.
+    {
+      absl::MutexLock lock(&mu_);
+      active_.erase(a->id);
+    }
+    tasks_.Delete(task.id()).IgnoreError();
+    return position.status();
+  }
+  absl::MutexLock lock(&mu_);
+  v1::Task snapshot = a->published;
+  if (snapshot.state() == v1::TASK_STATE_QUEUED && snapshot.queue_position() == 0) {
+    snapshot.set_queue_position(*position);
+  }
+  return snapshot;
+}
+
+absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::string& task_id) {
+  if (ActivePtr a = Find(task_id)) {
+    if (a->tenant != tenant) return absl::NotFoundError(absl::StrCat("no task ", task_id));
+    absl::MutexLock lock(&mu_);
+    return a->published;
+  }
+  absl::StatusOr<store::TaskRecord> stored = tasks_.Get(task_id);
+  if (!stored.ok() || stored->tenant != tenant) {
+    if (stored.ok() || absl::IsNotFound(stored.status())) {
+      return absl::NotFoundError(absl::StrCat("no task ", task_id));
+    }
+    return stored.status();
+  }
+  return std::move(stored->task);
+}
+
+absl::StatusOr<ListResult> TaskManager::List(const store::ListQuery& query) {
+  store::ListQuery one_more = query;
+  one_more.limit = query.limit + 1;
+  absl::StatusOr<std::vector<store::TaskRecord>> records = tasks_.List(one_more);
+  if (!records.ok()) return records.status();
+  ListResult result;
+  for (store::TaskRecord& r : *records) {
+    if (static_cast<int>(result.tasks.size()) == query.limit) {
+      const v1::Task& last = result.tasks.back();
+      result.next = store::ListCursor{FromProto(last.create_time()), last.id()};
+      break;
+    }
+    // The store has the last persisted state; an active task may have a newer one.
+    if (ActivePtr a = Find(r.task.id())) {
+      absl::MutexLock lock(&mu_);
+      result.tasks.push_back(a->published);
+    } else {
+      result.tasks.push_back(std::move(r.task));
+    }
+  }
+  return result;
+}
+
+void TaskManager::Cancel(const std::string& tenant, const std::string& task_id,
+                         TaskCallback done) {
+  if (ActivePtr a = Find(task_id); a != nullptr && a->tenant == tenant) {
+    a->strand->Post([this, a, done = std::move(done)]() mutable {
+      CancelOnStrand(a, std::move(done));
+    });
+    return;
+  }
+  absl::StatusOr<v1::Task> task = Get(tenant, task_id);
+  executor_.Run([done = std::move(done), task = std::move(task)]() mutable {
+    done(std::move(task));
+  });
+}
+
+absl::Status TaskManager::Delete(const std::string& tenant, const std::string& task_id) {
+  absl::StatusOr<v1::Task> task = Get(tenant, task_id);
+  if (!task.ok()) return task.status();
+  if (!IsTerminal(task->state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("task ", task_id, " is not finished; cancel it first"));
+  }
+  if (absl::Status s = images_.DeleteTask(task_id); !s.ok()) return s;
+  return tasks_.Delete(task_id);
+}
+
+absl::StatusOr<uint64_t> TaskManager::Watch(const std::string& tenant, const std::string& task_id,
+                                            std::shared_ptr<TaskWatcher> watcher) {
+  if (ActivePtr a = Find(task_id); a != nullptr && a->tenant == tenant) {
+    uint64_t token;
+    {
+      absl::MutexLock lock(&mu_);
+      token = next_token_++;
+    }
+    // Subscribing on the strand orders the snapshot before every later change.
+    a->strand->Post([this, a, token, watcher = std::move(watcher)] {
+      v1::Task snapshot;
+      {
+        absl::MutexLock lock(&mu_);
+        snapshot = a->published;
+        if (!a->terminal_published) a->watchers.emplace_back(token, watcher);
+      }
+      watcher->OnTaskUpdate(snapshot);
+    });
+    return token;
+  }
+  absl::StatusOr<v1::Task> task = Get(tenant, task_id);
+  if (!task.ok()) return task.status();
+  executor_.Run([watcher = std::move(watcher), task = *std::move(task)] {
+    watcher->OnTaskUpdate(task);
+  });
+  return 0;
+}
+
+void TaskManager::Unwatch(const std::string& task_id, uint64_t token) {
+  ActivePtr a = Find(task_id);
+  if (a == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  auto& w = a->watchers;
+  w.erase(std::remove_if(w.begin(), w.end(), [&](const auto& e) { return e.first == token; }),
+          w.end());
+}
+
+absl::StatusOr<std::string> TaskManager::ReadImage(const std::string& tenant,
+                                                   const std::string& task_id, int index,
+                                                   v1::Image* metadata) {
+  absl::StatusOr<v1::Task> task = Get(tenant, task_id);
+  if (!task.ok()) return task.status();
+  if (task->state() != v1::TASK_STATE_SUCCEEDED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("task ", task_id, " has no images: it is ",
+                     v1::TaskState_Name(task->state())));
+  }
+  if (index < 0 || index >= task->images_size()) {
+    return absl::NotFoundError(absl::StrCat("task ", task_id, " has no image ", index, " (it has ",
+                                            task->images_size(), ")"));
+  }
+  *metadata = task->images(index);
+  return images_.Get(task_id, index);
+}
+
+void TaskManager::Commit(const ActivePtr& a) {
+  v1::Task& task = a->record.task;
+  ToProto(clock_.Now(), task.mutable_update_time());
+  if (absl::Status s = tasks_.Update(a->record); !s.ok()) {
+    // The process still has the state; the next transition (or restart) retries the write.
+    spdlog::error("task {}: persisting state {} failed: {}", a->id,
+                  v1::TaskState_Name(task.state()), s.ToString());
+  }
+  Publish(a, task, IsTerminal(task.state()));
+}
+
+void TaskManager::Publish(const ActivePtr& a, v1::Task task, bool terminal) {
+  std::vector<std::shared_ptr<TaskWatcher>> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    a->published = task;
+    targets.reserve(a->watchers.size());
+    for (auto& [token, w] : a->watchers) targets.push_back(w);
+    if (terminal) {
+      a->terminal_published = true;
+      a->watchers.clear();
+      active_.erase(a->id);
+    }
+  }
+  for (const auto& w : targets) w->OnTaskUpdate(task);
+}
+
+void TaskManager::Finish(const ActivePtr& a, v1::TaskState state,
+                         std::optional<v1::TaskError> error) {
+  v1::Task& task = a->record.task;
+  if (IsTerminal(task.state())) return;
+  if (a->poll_timer != 0) {
+    executor_.CancelTimer(a->poll_timer);
+    a->poll_timer = 0;
+  }
+  task.set_state(state);
+  task.set_queue_position(0);
+  ToProto(clock_.Now(), task.mutable_end_time());
+  if (error.has_value()) *task.mutable_error() = *std::move(error);
+  Commit(a);
+}
+
+void TaskManager::ReleaseSlot(const ActivePtr& a) {
+  if (!a->holds_slot) return;
+  a->holds_slot = false;
+  scheduler_.Release(a->model);
+}
+
+void TaskManager::OnPositions(const std::vector<std::pair<std::string, int>>& moved) {
+  for (const auto& [id, position] : moved) {
+    ActivePtr a = Find(id);
+    if (a == nullptr) continue;
+    a->strand->Post([this, a, position = position] {
+      v1::Task& task = a->record.task;
+      if (task.state() != v1::TASK_STATE_QUEUED || task.queue_position() == position) return;
+      // Positions are derived, not persisted: a restart recomputes them.
+      task.set_queue_position(position);
+      Publish(a, task, /*terminal=*/false);
+    });
+  }
+}
+
+void TaskManager::RecordDuration(const std::string& model, absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = expected_.try_emplace(model, d);
+  if (!inserted) it->second = it->second * 0.8 + d * 0.2;
+}
+
+absl::Duration TaskManager::ExpectedDuration(const std::string& model) const {
+  absl::MutexLock lock(&mu_);
+  auto it = expected_.find(model);
+  return it == expected_.end() ? absl::ZeroDuration() : it->second;
+}
+
+}  // namespace qwenimage::tasks

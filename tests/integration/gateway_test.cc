@@ -1,0 +1,305 @@
+// End-to-end behaviour of every RPC through real gRPC against the embedded simulator.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "service/store/sha256.h"
+#include "service/tasks/convert.h"
+#include "tests/integration/gateway_fixture.h"
+#include "tests/testing/sim_stats.h"
+
+namespace qwenimage::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+// Field names of the BadRequest violations in a status.
+std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  google::rpc::Status rpc;
+  std::vector<std::string> fields;
+  if (!rpc.ParseFromString(status.error_details())) return fields;
+  for (const auto& any : rpc.details()) {
+    google::rpc::BadRequest bad;
+    if (any.UnpackTo(&bad)) {
+      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+    }
+  }
+  return fields;
+}
+
+class GatewayTest : public GatewayFixture {
+ protected:
+  void SetUp() override {
+    GatewayFixture::SetUp();
+    StartGateway();
+  }
+
+  grpc::Status CreateStatus(const v1::GenerationSpec& spec, const std::string& request_id = "") {
+    v1::CreateTaskRequest req;
+    *req.mutable_spec() = spec;
+    req.set_request_id(request_id);
+    v1::Task task;
+    return stub_->CreateTask(Context().get(), req, &task);
+  }
+};
+
+TEST_F(GatewayTest, ListModelsDescribesEveryModel) {
+  v1::ListModelsResponse resp;
+  ASSERT_TRUE(stub_->ListModels(Context().get(), v1::ListModelsRequest(), &resp).ok());
+  std::map<std::string, v1::Model> by_name;
+  for (const v1::Model& m : resp.models()) by_name[m.name()] = m;
+  for (const char* name : {"qwen-image", "qwen-image-plus", "qwen-image-max", "qwen-image-2.0",
+                           "qwen-image-2.0-pro", "qwen-image-2.0-pro-2026-04-22"}) {
+    ASSERT_TRUE(by_name.count(name)) << name;
+  }
+  EXPECT_EQ(by_name["qwen-image-plus"].upstream_mode(), v1::UPSTREAM_MODE_ASYNC);
+  EXPECT_EQ(by_name["qwen-image-max"].upstream_mode(), v1::UPSTREAM_MODE_SYNC);
+  EXPECT_THAT(by_name["qwen-image-plus"].sizes(), Contains("1664*928"));
+  EXPECT_EQ(by_name["qwen-image-2.0"].max_n(), 6);
+  EXPECT_EQ(by_name["qwen-image-2.0"].max_pixels(), 2048 * 2048);
+}
+
+TEST_F(GatewayTest, InvalidRequestsNameTheFieldBeforeAnyUpstreamCall) {
+  struct Case {
+    v1::GenerationSpec spec;
+    std::string request_id;
+    std::string field;
+  };
+  v1::GenerationSpec seed = Spec("qwen-image-plus");
+  seed.set_seed(-1);
+  std::vector<Case> cases = {
+      {Spec("no-such-model"), "", "spec.model"},
+      {Spec("qwen-image-plus", "a cat", 0, "1024*1024"), "", "spec.size"},
+      {Spec("qwen-image-plus", "a cat", 0, "1664x928"), "", "spec.size"},
+      {Spec("qwen-image-2.0", "a cat", 0, "4096*4096"), "", "spec.size"},
+      {Spec("qwen-image-plus", "a cat", 2), "", "spec.n"},
+      {Spec("qwen-image-2.0", "a cat", 7), "", "spec.n"},
+      {Spec("qwen-image-plus", ""), "", "spec.prompt"},
+      {Spec("qwen-image-plus", std::string(801, 'a')), "", "spec.prompt"},
+      {seed, "", "spec.seed"},
+      {Spec("qwen-image-plus"), "has spaces", "request_id"},
+  };
+  for (const Case& c : cases) {
+    grpc::Status s = CreateStatus(c.spec, c.request_id);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_THAT(ViolatedFields(s), Contains(c.field)) << s.error_message();
+  }
+  v1::CreateTaskRequest no_spec;
+  v1::Task task;
+  EXPECT_THAT(ViolatedFields(stub_->CreateTask(Context().get(), no_spec, &task)),
+              Contains("spec"));
+  SimStats stats = FetchSimStats(gateway_->upstream_base_url());
+  EXPECT_EQ(stats.async_creates + stats.sync_generations, 0);
+}
+
+TEST_F(GatewayTest, UnknownTasksAndBadPageTokens) {
+  v1::GetTaskRequest get;
+  get.set_task_id("nosuchtask");
+  v1::Task task;
+  EXPECT_EQ(stub_->GetTask(Context().get(), get, &task).error_code(), grpc::StatusCode::NOT_FOUND);
+  get.set_task_id("");
+  EXPECT_EQ(stub_->GetTask(Context().get(), get, &task).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListTasksRequest list;
+  list.set_page_token("!!garbage!!");
+  v1::ListTasksResponse resp;
+  grpc::Status s = stub_->ListTasks(Context().get(), list, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), Contains("page_token"));
+  grpc::Status watch;
+  v1::WatchTaskRequest wreq;
+  wreq.set_task_id("nosuchtask");
+  auto ctx = Context();
+  auto reader = stub_->WatchTask(ctx.get(), wreq);
+  v1::TaskEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(GatewayTest, GenerateImagesWithSyncModelStoresEveryImage) {
+  v1::GenerateImagesRequest req;
+  *req.mutable_spec() = Spec("qwen-image-2.0", "two red apples", 2, "768*512");
+  req.mutable_spec()->set_seed(7);
+  v1::Task task;
+  grpc::Status s = stub_->GenerateImages(Context().get(), req, &task);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(task.state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(task.upstream_mode(), v1::UPSTREAM_MODE_SYNC);
+  ASSERT_EQ(task.images_size(), 2);
+  EXPECT_EQ(task.usage().image_count(), 2);
+  for (int i = 0; i < 2; ++i) {
+    v1::Image meta;
+    std::string png = ReadImage(task.id(), i, &meta);
+    int w = 0, h = 0;
+    ASSERT_TRUE(tasks::PngDimensions(png, &w, &h).ok());
+    EXPECT_EQ(w, 768);
+    EXPECT_EQ(h, 512);
+    EXPECT_EQ(meta.sha256(), store::Sha256Hex(png));
+    EXPECT_EQ(meta.size_bytes(), static_cast<int64_t>(png.size()));
+    EXPECT_EQ(task.images(i).sha256(), meta.sha256());
+  }
+  EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).sync_generations, 1);
+}
+
+TEST_F(GatewayTest, AsyncTaskStreamsEveryStateToTheEnd) {
+  v1::Task task = Create(Spec("qwen-image-plus"));
+  EXPECT_EQ(task.upstream_mode(), v1::UPSTREAM_MODE_ASYNC);
+  std::vector<v1::Task> events = WatchToEnd(task.id());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().state(), v1::TASK_STATE_SUCCEEDED);
+  // States only move forward.
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_LE(events[i - 1].state(), events[i].state());
+  }
+  const v1::Task& done = events.back();
+  EXPECT_FALSE(done.upstream_task_id().empty());
+  EXPECT_GE(done.upstream_request_ids_size(), 2);
+  EXPECT_TRUE(done.has_end_time());
+  ASSERT_EQ(done.images_size(), 1);
+  EXPECT_EQ(done.images(0).width(), 1664);  // the default size
+  EXPECT_EQ(done.images(0).height(), 928);
+  // A watcher that arrives after the end gets the final snapshot and an OK close.
+  std::vector<v1::Task> late = WatchToEnd(task.id());
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].state(), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(GatewayTest, TwoWatchersSeeTheSameEvents) {
+  v1::Task task = Create(Spec("qwen-image-plus"));
+  std::vector<v1::Task> a, b;
+  std::thread t1([&] { a = WatchToEnd(task.id()); });
+  std::thread t2([&] { b = WatchToEnd(task.id()); });
+  t1.join();
+  t2.join();
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a.back().state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(b.back().state(), v1::TASK_STATE_SUCCEEDED);
+  // Each watcher sees the updates after its own snapshot; those after both joined are equal.
+  auto tail_states = [](const std::vector<v1::Task>& events) {
+    std::vector<v1::TaskState> s;
+    for (const v1::Task& t : events) s.push_back(t.state());
+    return s;
+  };
+  std::vector<v1::TaskState> sa = tail_states(a), sb = tail_states(b);
+  size_t common = std::min(sa.size(), sb.size());
+  EXPECT_TRUE(std::equal(sa.end() - common, sa.end(), sb.end() - common));
+  EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).async_creates, 1);
+}
+
+TEST_F(GatewayTest, SameRequestIdReturnsTheSameTask) {
+  v1::Task first = Create(Spec("qwen-image-plus"), "6f1c6f5e-1b7e-4c2a-9a3f-0d2d1c9e8b7a");
+  v1::Task second = Create(Spec("qwen-image-plus"), "6f1c6f5e-1b7e-4c2a-9a3f-0d2d1c9e8b7a");
+  EXPECT_EQ(first.id(), second.id());
+  grpc::Status conflict =
+      CreateStatus(Spec("qwen-image-plus", "a dog"), "6f1c6f5e-1b7e-4c2a-9a3f-0d2d1c9e8b7a");
+  EXPECT_EQ(conflict.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  WatchToEnd(first.id());
+  EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).async_creates, 1);
+}
+
+TEST_F(GatewayTest, GenerateImagesStreamCreatesAndWatches) {
+  v1::GenerateImagesStreamRequest req;
+  *req.mutable_spec() = Spec("qwen-image-max");
+  auto ctx = Context();
+  auto reader = stub_->GenerateImagesStream(ctx.get(), req);
+  v1::TaskEvent event;
+  std::vector<v1::TaskState> states;
+  while (reader->Read(&event)) {
+    if (event.has_task()) states.push_back(event.task().state());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back(), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(GatewayTest, ListTasksPagesAndFilters) {
+  std::set<std::string> created;
+  for (int i = 0; i < 5; ++i) created.insert(Create(Spec("qwen-image-plus")).id());
+  created.insert(Create(Spec("qwen-image-max")).id());
+  std::set<std::string> seen;
+  v1::ListTasksRequest req;
+  req.set_page_size(2);
+  int pages = 0;
+  do {
+    v1::ListTasksResponse resp;
+    ASSERT_TRUE(stub_->ListTasks(Context().get(), req, &resp).ok());
+    for (const v1::Task& t : resp.tasks()) EXPECT_TRUE(seen.insert(t.id()).second);
+    req.set_page_token(resp.next_page_token());
+    ++pages;
+  } while (!req.page_token().empty());
+  EXPECT_EQ(seen, created);
+  EXPECT_EQ(pages, 3);
+
+  v1::ListTasksRequest by_model;
+  by_model.set_model("qwen-image-max");
+  v1::ListTasksResponse resp;
+  ASSERT_TRUE(stub_->ListTasks(Context().get(), by_model, &resp).ok());
+  ASSERT_EQ(resp.tasks_size(), 1);
+  // Another tenant sees none of them.
+  ASSERT_TRUE(stub_->ListTasks(Context("someone-else").get(), v1::ListTasksRequest(), &resp).ok());
+  EXPECT_EQ(resp.tasks_size(), 0);
+  // A token is bound to its filters.
+  v1::ListTasksRequest first_page;
+  first_page.set_page_size(1);
+  ASSERT_TRUE(stub_->ListTasks(Context().get(), first_page, &resp).ok());
+  by_model.set_page_token(resp.next_page_token());
+  EXPECT_EQ(stub_->ListTasks(Context().get(), by_model, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(GatewayTest, ModerationFailureKeepsTheUpstreamCode) {
+  v1::GenerateImagesRequest req;
+  *req.mutable_spec() = Spec("qwen-image-max", "a cat [sim:moderation]");
+  v1::Task task;
+  grpc::Status s = stub_->GenerateImages(Context().get(), req, &task);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("DataInspectionFailed"));
+  google::rpc::Status rpc;
+  ASSERT_TRUE(rpc.ParseFromString(s.error_details()));
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(rpc.details_size() > 0 && rpc.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "DataInspectionFailed");
+  ASSERT_TRUE(info.metadata().count("task_id"));
+  v1::GetTaskRequest get;
+  get.set_task_id(info.metadata().at("task_id"));
+  ASSERT_TRUE(stub_->GetTask(Context().get(), get, &task).ok());
+  EXPECT_EQ(task.state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(task.error().code(), "DataInspectionFailed");
+  EXPECT_FALSE(task.error().upstream_request_id().empty());
+}
+
+TEST_F(GatewayTest, HealthIsServing) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  for (const char* service : {"", "qwenimage.v1.ImageService"}) {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(Context().get(), req, &resp).ok());
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+}
+
+TEST_F(GatewayTest, DeleteTaskDropsTheImages) {
+  v1::GenerateImagesRequest req;
+  *req.mutable_spec() = Spec("qwen-image-max");
+  v1::Task task;
+  ASSERT_TRUE(stub_->GenerateImages(Context().get(), req, &task).ok());
+  v1::DeleteTaskRequest del;
+  del.set_task_id(task.id());
+  v1::DeleteTaskResponse resp;
+  ASSERT_TRUE(stub_->DeleteTask(Context().get(), del, &resp).ok());
+  v1::GetTaskRequest get;
+  get.set_task_id(task.id());
+  EXPECT_EQ(stub_->GetTask(Context().get(), get, &task).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace qwenimage::testing

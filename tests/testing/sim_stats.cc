@@ -1,0 +1,68 @@
+#include "tests/testing/sim_stats.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace qwenimage::testing {
+namespace {
+
+std::string Root(const std::string& base_url) {
+  size_t at = base_url.find("/api/v1");
+  return at == std::string::npos ? base_url : base_url.substr(0, at);
+}
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::string Fetch(const std::string& url, bool post) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  if (post) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) throw std::runtime_error("simulator admin call failed: " + url);
+  return body;
+}
+
+}  // namespace
+
+int64_t SimStats::Requests(const std::string& endpoint, const std::string& status) const {
+  nlohmann::json j = nlohmann::json::parse(json);
+  auto e = j["requests"].find(endpoint);
+  if (e == j["requests"].end()) return 0;
+  auto s = e->find(status);
+  return s == e->end() ? 0 : s->get<int64_t>();
+}
+
+SimStats FetchSimStats(const std::string& base_url) {
+  SimStats stats;
+  stats.json = Fetch(Root(base_url) + "/__stats", false);
+  nlohmann::json j = nlohmann::json::parse(stats.json);
+  stats.async_creates = j["creates"]["async"].get<int64_t>();
+  stats.sync_generations = j["creates"]["sync"].get<int64_t>();
+  stats.throttled = j["throttled"].get<int64_t>();
+  for (auto& [status, n] : j["requests"].value("task_get", nlohmann::json::object()).items()) {
+    stats.task_gets += n.get<int64_t>();
+  }
+  stats.cancels_ok = stats.Requests("task_cancel", "200");
+  for (auto& [model, n] : j["peak_running"].items()) {
+    stats.peak_running_max = std::max(stats.peak_running_max, n.get<int64_t>());
+  }
+  return stats;
+}
+
+void PostSimAdmin(const std::string& base_url, const std::string& path_and_query) {
+  Fetch(Root(base_url) + path_and_query, true);
+}
+
+}  // namespace qwenimage::testing

@@ -1,0 +1,30 @@
+// Reads the simulator's /__stats counters over plain HTTP, for integration tests.
+#ifndef QWENIMAGE_TESTS_TESTING_SIM_STATS_H_
+#define QWENIMAGE_TESTS_TESTING_SIM_STATS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace qwenimage::testing {
+
+struct SimStats {
+  int64_t async_creates = 0;
+  int64_t sync_generations = 0;
+  int64_t throttled = 0;  // 429 replies
+  int64_t task_gets = 0;
+  int64_t cancels_ok = 0;
+  int64_t peak_running_max = 0;  // over models
+  std::string json;
+  // Requests to `endpoint` answered with HTTP `status`.
+  int64_t Requests(const std::string& endpoint, const std::string& status) const;
+};
+
+// `base_url` is the simulator's ".../api/v1" URL; the stats live at the host root.
+SimStats FetchSimStats(const std::string& base_url);
+
+// POSTs to an admin path of the simulator (e.g. "/__reset").
+void PostSimAdmin(const std::string& base_url, const std::string& path_and_query);
+
+}  // namespace qwenimage::testing
+
+#endif  // QWENIMAGE_TESTS_TESTING_SIM_STATS_H_

@@ -1,0 +1,129 @@
+#include "service/tasks/scheduler.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/manual_executor.h"
+
+namespace qwenimage::tasks {
+namespace {
+
+using ::testing::ElementsAre;
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void Make(SchedulerOptions options) {
+    scheduler_ = std::make_unique<Scheduler>(
+        std::move(options), executor_, clock_,
+        [this](const std::string& id) { admitted_.push_back(id); },
+        [this](const std::vector<std::pair<std::string, int>>& moved) {
+          for (const auto& [id, pos] : moved) positions_[id] = pos;
+        });
+  }
+  static SchedulerOptions Limits(int running, double rate) {
+    SchedulerOptions o;
+    o.default_limits = {running, rate};
+    return o;
+  }
+
+  qwenimage::testing::FakeClock clock_;
+  qwenimage::testing::ManualExecutor executor_{clock_};
+  std::unique_ptr<Scheduler> scheduler_;
+  std::vector<std::string> admitted_;
+  std::map<std::string, int> positions_;
+};
+
+TEST_F(SchedulerTest, AdmitsUpToTheRunningLimitThenOnRelease) {
+  Make(Limits(2, 0));
+  for (const char* id : {"a", "b", "c", "d"}) ASSERT_TRUE(scheduler_->Enqueue("m", "t", id).ok());
+  EXPECT_THAT(admitted_, ElementsAre("a", "b"));
+  EXPECT_EQ(scheduler_->RunningCount("m"), 2);
+  EXPECT_EQ(scheduler_->QueuedCount("m"), 2);
+  EXPECT_EQ(scheduler_->Position("c"), 1);
+  EXPECT_EQ(scheduler_->Position("d"), 2);
+  scheduler_->Release("m");
+  EXPECT_THAT(admitted_, ElementsAre("a", "b", "c"));
+  EXPECT_EQ(scheduler_->Position("d"), 1);
+  EXPECT_EQ(positions_["d"], 1);  // the change was published
+}
+
+TEST_F(SchedulerTest, SubmitRateSpacesAdmissions) {
+  Make(Limits(0, 2));  // no running limit, 2 submits per second
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(scheduler_->Enqueue("m", "t", id).ok());
+  EXPECT_THAT(admitted_, ElementsAre("a"));
+  executor_.AdvanceBy(absl::Milliseconds(499));
+  EXPECT_THAT(admitted_, ElementsAre("a"));
+  executor_.AdvanceBy(absl::Milliseconds(1));
+  EXPECT_THAT(admitted_, ElementsAre("a", "b"));
+  executor_.AdvanceBy(absl::Milliseconds(500));
+  EXPECT_THAT(admitted_, ElementsAre("a", "b", "c"));
+}
+
+TEST_F(SchedulerTest, TenantsTakeTurns) {
+  Make(Limits(1, 0));
+  ASSERT_TRUE(scheduler_->Enqueue("m", "big", "running").ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(scheduler_->Enqueue("m", "big", "big" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(scheduler_->Enqueue("m", "small", "small0").ok());
+  // The small tenant's only task is second in line, not 101st.
+  EXPECT_EQ(scheduler_->Position("small0"), 2);
+  scheduler_->Release("m");
+  scheduler_->Release("m");
+  EXPECT_THAT(admitted_, ElementsAre("running", "big0", "small0"));
+}
+
+TEST_F(SchedulerTest, BoundsAnswerResourceExhausted) {
+  SchedulerOptions o = Limits(1, 0);
+  o.max_queued_total = 3;
+  o.max_queued_per_tenant = 2;
+  Make(o);
+  ASSERT_TRUE(scheduler_->Enqueue("m", "a", "run").ok());  // admitted, not queued
+  ASSERT_TRUE(scheduler_->Enqueue("m", "a", "a1").ok());
+  ASSERT_TRUE(scheduler_->Enqueue("m", "a", "a2").ok());
+  EXPECT_EQ(scheduler_->Enqueue("m", "a", "a3").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(scheduler_->Enqueue("m", "b", "b1").ok());
+  EXPECT_EQ(scheduler_->Enqueue("m", "c", "c1").status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(SchedulerTest, RemoveFreesThePlaceAtOnce) {
+  Make(Limits(1, 0));
+  for (const char* id : {"a", "b", "c", "d"}) ASSERT_TRUE(scheduler_->Enqueue("m", "t", id).ok());
+  EXPECT_TRUE(scheduler_->Remove("b"));
+  EXPECT_FALSE(scheduler_->Remove("b"));
+  EXPECT_FALSE(scheduler_->Remove("a"));  // admitted, not queued
+  EXPECT_EQ(scheduler_->Position("c"), 1);
+  EXPECT_EQ(scheduler_->Position("d"), 2);
+  EXPECT_EQ(positions_["d"], 2);
+  EXPECT_EQ(scheduler_->QueuedCount("m"), 2);
+}
+
+TEST_F(SchedulerTest, ThrottleHoldsSubmissionsBack) {
+  Make(Limits(0, 1));
+  ASSERT_TRUE(scheduler_->Enqueue("m", "t", "a").ok());
+  scheduler_->Throttle("m", absl::Seconds(5));
+  ASSERT_TRUE(scheduler_->Enqueue("m", "t", "b", /*front=*/true).ok());
+  executor_.AdvanceBy(absl::Seconds(4));
+  EXPECT_THAT(admitted_, ElementsAre("a"));
+  executor_.AdvanceBy(absl::Seconds(1));
+  EXPECT_THAT(admitted_, ElementsAre("a", "b"));
+}
+
+TEST_F(SchedulerTest, ModelsHaveSeparateLimits) {
+  SchedulerOptions o = Limits(1, 0);
+  o.model_limits["wide"] = {3, 0};
+  Make(o);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(scheduler_->Enqueue("wide", "t", "w" + std::to_string(i)).ok());
+    ASSERT_TRUE(scheduler_->Enqueue("narrow", "t", "n" + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(scheduler_->RunningCount("wide"), 3);
+  EXPECT_EQ(scheduler_->RunningCount("narrow"), 1);
+}
+
+}  // namespace
+}  // namespace qwenimage::tasks

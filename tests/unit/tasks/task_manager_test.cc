@@ -1,0 +1,373 @@
+#include "service/tasks/task_manager.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/dashscope/errors.h"
+#include "service/store/dir_image_store.h"
+#include "service/store/sqlite_task_store.h"
+#include "tests/testing/fake_upstream.h"
+#include "tests/testing/manual_executor.h"
+
+namespace qwenimage::tasks {
+namespace {
+
+using ::testing::ElementsAre;
+using dashscope::TaskStatus;
+
+std::string FakePng(int width, int height) {
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  png += std::string("\0\0\0\x0d", 4) + "IHDR";
+  for (int v : {width, height}) {
+    for (int shift = 24; shift >= 0; shift -= 8) png.push_back(static_cast<char>(v >> shift));
+  }
+  png += std::string(5, '\0') + "pixels";
+  return png;
+}
+
+class RecordingWatcher : public TaskWatcher {
+ public:
+  void OnTaskUpdate(const v1::Task& task) override {
+    absl::MutexLock lock(&mu_);
+    states_.push_back(task.state());
+    last_ = task;
+  }
+  std::vector<v1::TaskState> states() {
+    absl::MutexLock lock(&mu_);
+    return states_;
+  }
+  v1::Task last() {
+    absl::MutexLock lock(&mu_);
+    return last_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::TaskState> states_;
+  v1::Task last_;
+};
+
+class TaskManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/tm_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    OpenStores();
+    options_.scheduler.default_limits = {2, 0};
+    options_.task_queries_per_second = 0;
+    StartManager();
+  }
+
+  void OpenStores() {
+    tasks_ = *store::SqliteTaskStore::Open(dir_ + "/tasks.db");
+    images_ = *store::DirImageStore::Open(dir_ + "/images");
+  }
+
+  void StartManager() {
+    manager_ = std::make_unique<TaskManager>(options_, dashscope::ModelCatalog::Default(),
+                                             *tasks_, *images_, upstream_, executor_, clock_);
+    ASSERT_TRUE(manager_->Start().ok());
+    executor_.RunUntilIdle();
+  }
+
+  // Simulates a process restart: everything in memory is dropped, the files stay.
+  void Restart() {
+    manager_->Shutdown();
+    executor_.RunUntilIdle();
+    manager_.reset();
+    upstream_.creates.clear();
+    upstream_.gets.clear();
+    upstream_.generates.clear();
+    upstream_.downloads.clear();
+    tasks_.reset();
+    images_.reset();
+    OpenStores();
+    StartManager();
+  }
+
+  static dashscope::GenerationParams Params(const std::string& model, int n = 1) {
+    dashscope::GenerationParams p;
+    p.model = model;
+    p.prompt = "a cat";
+    p.size = model.find("2.0") != std::string::npos ? "1024*1024" : "1328*1328";
+    p.n = n;
+    return p;
+  }
+
+  v1::Task Create(const std::string& model, const std::string& request_id = "", int n = 1) {
+    absl::StatusOr<v1::Task> t = manager_->Create("tenant", request_id, Params(model, n));
+    EXPECT_TRUE(t.ok()) << t.status();
+    executor_.RunUntilIdle();
+    return *t;
+  }
+
+  v1::Task Get(const std::string& id) { return *manager_->Get("tenant", id); }
+
+  void AnswerCreate(const std::string& upstream_id) {
+    ASSERT_FALSE(upstream_.creates.empty());
+    auto call = testing::FakeUpstream::Pop(upstream_.creates);
+    call.done(dashscope::CreatedTask{upstream_id, TaskStatus::kPending, "req-create"});
+    executor_.RunUntilIdle();
+  }
+
+  void AnswerPoll(TaskStatus status, std::vector<std::string> urls = {}) {
+    executor_.AdvanceBy(options_.max_poll_interval);
+    ASSERT_FALSE(upstream_.gets.empty());
+    auto call = testing::FakeUpstream::Pop(upstream_.gets);
+    dashscope::UpstreamTask t;
+    t.task_id = call.arg;
+    t.status = status;
+    t.request_id = "req-get";
+    for (const std::string& url : urls) t.images.push_back({url, "a cat", "a fluffy cat"});
+    t.image_count = static_cast<int>(urls.size());
+    call.done(t);
+    executor_.RunUntilIdle();
+  }
+
+  void AnswerDownloads(int width, int height) {
+    while (!upstream_.downloads.empty()) {
+      auto call = testing::FakeUpstream::Pop(upstream_.downloads);
+      call.done(FakePng(width, height));
+      executor_.RunUntilIdle();
+    }
+  }
+
+  std::string dir_;
+  testing::FakeClock clock_;
+  testing::ManualExecutor executor_{clock_};
+  testing::FakeUpstream upstream_;
+  std::unique_ptr<store::SqliteTaskStore> tasks_;
+  std::unique_ptr<store::DirImageStore> images_;
+  TaskManagerOptions options_;
+  std::unique_ptr<TaskManager> manager_;
+};
+
+TEST_F(TaskManagerTest, AsyncTaskGoesThroughEveryStateAndStoresItsImage) {
+  v1::Task task = Create("qwen-image-plus");
+  auto watcher = std::make_shared<RecordingWatcher>();
+  ASSERT_TRUE(manager_->Watch("tenant", task.id(), watcher).ok());
+  executor_.RunUntilIdle();
+
+  ASSERT_EQ(upstream_.creates.size(), 1u);
+  AnswerCreate("up-1");
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_PENDING);
+  EXPECT_EQ(Get(task.id()).upstream_task_id(), "up-1");
+  AnswerPoll(TaskStatus::kRunning);
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_RUNNING);
+  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/1.png"});
+  AnswerDownloads(1328, 1328);
+
+  v1::Task done = Get(task.id());
+  ASSERT_EQ(done.state(), v1::TASK_STATE_SUCCEEDED);
+  ASSERT_EQ(done.images_size(), 1);
+  EXPECT_EQ(done.images(0).width(), 1328);
+  EXPECT_EQ(done.images(0).actual_prompt(), "a fluffy cat");
+  EXPECT_EQ(done.images(0).sha256().size(), 64u);
+  EXPECT_THAT(done.upstream_request_ids(), ElementsAre("req-create", "req-get"));
+  EXPECT_EQ(*images_->Get(task.id(), 0), FakePng(1328, 1328));
+  EXPECT_THAT(watcher->states(),
+              ElementsAre(v1::TASK_STATE_QUEUED, v1::TASK_STATE_PENDING, v1::TASK_STATE_RUNNING,
+                          v1::TASK_STATE_SUCCEEDED));
+  // The persisted record is the final state too.
+  EXPECT_EQ(tasks_->Get(task.id())->task.state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
+}
+
+TEST_F(TaskManagerTest, SyncModelHoldsOneCallAndStoresEveryImage) {
+  v1::Task task = Create("qwen-image-2.0", "", 3);
+  ASSERT_EQ(upstream_.generates.size(), 1u);
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_RUNNING);
+  auto call = testing::FakeUpstream::Pop(upstream_.generates);
+  EXPECT_EQ(call.params.n, 3);
+  dashscope::UpstreamTask result;
+  result.status = TaskStatus::kSucceeded;
+  result.request_id = "req-sync";
+  for (int i = 0; i < 3; ++i) result.images.push_back({"http://127.0.0.1/i.png", "", ""});
+  result.image_count = 3;
+  result.width = 1024;
+  result.height = 1024;
+  call.done(result);
+  executor_.RunUntilIdle();
+  AnswerDownloads(1024, 1024);
+  v1::Task done = Get(task.id());
+  ASSERT_EQ(done.state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(done.images_size(), 3);
+  EXPECT_EQ(done.usage().image_count(), 3);
+  EXPECT_EQ(done.images(2).uri(), "qwenimage://tasks/" + task.id() + "/images/2");
+}
+
+TEST_F(TaskManagerTest, SameRequestIdIsIdempotentAndConflictsAreRejected) {
+  v1::Task first = Create("qwen-image-plus", "req-1");
+  v1::Task again = Create("qwen-image-plus", "req-1");
+  EXPECT_EQ(first.id(), again.id());
+  EXPECT_EQ(upstream_.creates.size(), 1u);
+  dashscope::GenerationParams other = Params("qwen-image-plus");
+  other.prompt = "a dog";
+  EXPECT_EQ(manager_->Create("tenant", "req-1", other).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // Another tenant has its own request ids.
+  EXPECT_NE(manager_->Create("other", "req-1", other)->id(), first.id());
+}
+
+TEST_F(TaskManagerTest, CancelWhileQueuedNeverReachesUpstream) {
+  options_.scheduler.default_limits = {1, 0};
+  Restart();
+  Create("qwen-image-plus");
+  v1::Task queued = Create("qwen-image-plus");
+  EXPECT_EQ(Get(queued.id()).queue_position(), 1);
+  absl::StatusOr<v1::Task> cancelled;
+  manager_->Cancel("tenant", queued.id(), [&](absl::StatusOr<v1::Task> t) { cancelled = t; });
+  executor_.RunUntilIdle();
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state(), v1::TASK_STATE_CANCELLED);
+  EXPECT_EQ(manager_->QueuedCount("qwen-image-plus"), 0);
+  EXPECT_EQ(upstream_.creates.size(), 1u);  // only the first task
+}
+
+TEST_F(TaskManagerTest, CancelWhilePendingCancelsUpstream) {
+  v1::Task task = Create("qwen-image-plus");
+  AnswerCreate("up-9");
+  absl::StatusOr<v1::Task> cancelled;
+  manager_->Cancel("tenant", task.id(), [&](absl::StatusOr<v1::Task> t) { cancelled = t; });
+  executor_.RunUntilIdle();
+  ASSERT_EQ(upstream_.cancels.size(), 1u);
+  EXPECT_EQ(upstream_.cancels.front().arg, "up-9");
+  testing::FakeUpstream::Pop(upstream_.cancels).done(std::string("req-cancel"));
+  executor_.RunUntilIdle();
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state(), v1::TASK_STATE_CANCELLED);
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
+}
+
+TEST_F(TaskManagerTest, CancelWhileRunningEndsLocallyAndStopsPolling) {
+  v1::Task task = Create("qwen-image-plus");
+  AnswerCreate("up-2");
+  AnswerPoll(TaskStatus::kRunning);
+  absl::StatusOr<v1::Task> cancelled;
+  manager_->Cancel("tenant", task.id(), [&](absl::StatusOr<v1::Task> t) { cancelled = t; });
+  executor_.RunUntilIdle();
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state(), v1::TASK_STATE_CANCELLED);
+  EXPECT_TRUE(upstream_.cancels.empty());
+  executor_.AdvanceBy(absl::Seconds(60));
+  EXPECT_TRUE(upstream_.gets.empty());
+}
+
+TEST_F(TaskManagerTest, RestartResumesPollingWithoutResubmitting) {
+  v1::Task task = Create("qwen-image-plus");
+  AnswerCreate("up-3");
+  Restart();
+  EXPECT_TRUE(upstream_.creates.empty());
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 1);
+  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/r.png"});
+  AnswerDownloads(1328, 1328);
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_TRUE(upstream_.creates.empty());
+}
+
+TEST_F(TaskManagerTest, RestartFailsAnInterruptedSyncCall) {
+  v1::Task task = Create("qwen-image-max");
+  ASSERT_EQ(upstream_.generates.size(), 1u);
+  Restart();
+  executor_.RunUntilIdle();
+  v1::Task after = Get(task.id());
+  EXPECT_EQ(after.state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(after.error().code(), "Interrupted");
+  EXPECT_TRUE(upstream_.generates.empty());
+}
+
+TEST_F(TaskManagerTest, RestartRequeuesTasksThatNeverLeft) {
+  options_.scheduler.default_limits = {1, 0};
+  Restart();
+  Create("qwen-image-plus");
+  v1::Task queued = Create("qwen-image-plus");
+  Restart();  // the first is now an unknown-outcome create, the second was never sent
+  EXPECT_EQ(Get(queued.id()).state(), v1::TASK_STATE_QUEUED);
+  ASSERT_EQ(upstream_.creates.size(), 1u);
+}
+
+TEST_F(TaskManagerTest, ThrottledSubmitGoesBackToTheQueue) {
+  v1::Task task = Create("qwen-image-plus");
+  dashscope::UpstreamError e;
+  e.kind = dashscope::UpstreamError::Kind::kThrottled;
+  e.http_status = 429;
+  e.code = "Throttling.RateQuota";
+  testing::FakeUpstream::Pop(upstream_.creates).done(dashscope::UpstreamErrorStatus(e));
+  executor_.RunUntilIdle();
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_QUEUED);
+  executor_.AdvanceBy(absl::Seconds(60));
+  ASSERT_EQ(upstream_.creates.size(), 1u);
+  AnswerCreate("up-4");
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_PENDING);
+}
+
+TEST_F(TaskManagerTest, TerminalUpstreamErrorFailsTheTaskWithTheUpstreamCode) {
+  v1::Task task = Create("qwen-image-plus");
+  dashscope::UpstreamError e;
+  e.kind = dashscope::UpstreamError::Kind::kTerminal;
+  e.http_status = 400;
+  e.code = "DataInspectionFailed";
+  e.message = "Input data may contain inappropriate content.";
+  e.request_id = "req-bad";
+  testing::FakeUpstream::Pop(upstream_.creates).done(dashscope::UpstreamErrorStatus(e));
+  executor_.RunUntilIdle();
+  v1::Task failed = Get(task.id());
+  EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(failed.error().code(), "DataInspectionFailed");
+  EXPECT_EQ(failed.error().upstream_request_id(), "req-bad");
+  EXPECT_FALSE(failed.error().retryable());
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
+}
+
+TEST_F(TaskManagerTest, TwoWatchersShareOnePoller) {
+  v1::Task task = Create("qwen-image-plus");
+  auto w1 = std::make_shared<RecordingWatcher>();
+  auto w2 = std::make_shared<RecordingWatcher>();
+  ASSERT_TRUE(manager_->Watch("tenant", task.id(), w1).ok());
+  ASSERT_TRUE(manager_->Watch("tenant", task.id(), w2).ok());
+  executor_.RunUntilIdle();
+  AnswerCreate("up-5");
+  AnswerPoll(TaskStatus::kRunning);
+  EXPECT_TRUE(upstream_.gets.empty());  // one poll per interval, not one per watcher
+  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/r.png"});
+  AnswerDownloads(1328, 1328);
+  EXPECT_EQ(w1->states(), w2->states());
+  EXPECT_EQ(w1->states().back(), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(TaskManagerTest, OtherTenantsSeeNothing) {
+  v1::Task task = Create("qwen-image-plus");
+  EXPECT_EQ(manager_->Get("intruder", task.id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->Watch("intruder", task.id(), std::make_shared<RecordingWatcher>())
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(TaskManagerTest, PartialFailureKeepsTheGoodImages) {
+  v1::Task task = Create("qwen-image-2.0", "", 2);
+  auto call = testing::FakeUpstream::Pop(upstream_.generates);
+  dashscope::UpstreamTask result;
+  result.status = TaskStatus::kSucceeded;
+  result.images.push_back({"http://127.0.0.1/a.png", "", ""});
+  result.failures.push_back({1, "DataInspectionFailed", "inappropriate"});
+  result.image_count = 1;
+  call.done(result);
+  executor_.RunUntilIdle();
+  AnswerDownloads(1024, 1024);
+  v1::Task done = Get(task.id());
+  EXPECT_EQ(done.state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(done.images_size(), 1);
+  ASSERT_EQ(done.image_errors_size(), 1);
+  EXPECT_EQ(done.image_errors(0).code(), "DataInspectionFailed");
+}
+
+}  // namespace
+}  // namespace qwenimage::tasks
