@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "service/server/gateway.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port; port 0 picks one)");
@@ -138,6 +139,8 @@ int main(int argc, char** argv) {
       "  qwen-image-gateway --simulate            # offline, with the built-in simulator\n"
       "  DASHSCOPE_API_KEY=sk-... qwen-image-gateway --region=singapore");
   absl::ParseCommandLine(argc, argv);
+  // Logs go to stderr; stdout carries only the "listening on port" line that scripts read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("qwen-image-gateway"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
 
   // Signals are taken by one thread with sigwait, so no handler runs on a gRPC thread.

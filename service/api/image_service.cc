@@ -8,6 +8,7 @@
 #include "service/api/request_validation.h"
 #include "service/api/status.h"
 #include "service/store/page_token.h"
+#include "service/tasks/convert.h"
 
 namespace qwenimage::api {
 namespace {

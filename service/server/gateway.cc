@@ -101,7 +101,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   client_options.api_key = o.api_key;
   client_options.download_host_suffixes = o.download_host_suffixes;
   client_options.allow_loopback_downloads = o.allow_loopback_downloads;
-  p.upstream = std::make_unique<dashscope::DashScopeClient>(client_options, *p.http);
+  p.upstream = std::make_unique<dashscope::DashScopeClient>(*p.http, client_options);
 
   o.tasks.region = o.region;
   p.manager = std::make_unique<tasks::TaskManager>(

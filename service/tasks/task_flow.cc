@@ -249,6 +249,9 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
     return;
   }
   a->poll_failures = 0;
+  if (polled->status != TaskStatus::kPending && polled->status != TaskStatus::kRunning) {
+    AddRequestId(task, polled->request_id);  // the reply that carried the outcome
+  }
   switch (polled->status) {
     case TaskStatus::kPending:
       if (task.state() != v1::TASK_STATE_PENDING) {
@@ -259,6 +262,7 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
       return;
     case TaskStatus::kRunning:
       if (task.state() != v1::TASK_STATE_RUNNING) {
+        AddRequestId(task, polled->request_id);
         task.set_state(v1::TASK_STATE_RUNNING);
         ToProto(polled->scheduled_time.value_or(clock_.Now()), task.mutable_start_time());
         Commit(a);

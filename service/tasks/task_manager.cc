@@ -37,7 +37,7 @@ absl::Status TaskManager::Start() {
   if (!unfinished.ok()) return unfinished.status();
   int resumed = 0;
   for (store::TaskRecord& record : *unfinished) {
-    const v1::Task& task = record.task;
+    const v1::Task task = record.task;  // record is moved below
     const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
     ActivePtr a = Activate(std::move(record));
     if (task.state() == v1::TASK_STATE_QUEUED && !task.has_submit_time()) {

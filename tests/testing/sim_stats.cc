@@ -48,15 +48,17 @@ SimStats FetchSimStats(const std::string& base_url) {
   SimStats stats;
   stats.json = Fetch(Root(base_url) + "/__stats", false);
   nlohmann::json j = nlohmann::json::parse(stats.json);
-  stats.async_creates = j["creates"]["async"].get<int64_t>();
-  stats.sync_generations = j["creates"]["sync"].get<int64_t>();
-  stats.throttled = j["throttled"].get<int64_t>();
-  for (auto& [status, n] : j["requests"].value("task_get", nlohmann::json::object()).items()) {
+  stats.async_creates = j["creates"].value("async", int64_t{0});
+  stats.sync_generations = j["creates"].value("sync", int64_t{0});
+  stats.throttled = j.value("throttled", int64_t{0});
+  const nlohmann::json gets = j["requests"].value("task_get", nlohmann::json::object());
+  for (auto& [status, n] : gets.items()) {
     stats.task_gets += n.get<int64_t>();
   }
   stats.cancels_ok = stats.Requests("task_cancel", "200");
-  for (auto& [model, n] : j["peak_running"].items()) {
-    stats.peak_running_max = std::max(stats.peak_running_max, n.get<int64_t>());
+  const nlohmann::json peaks = j.value("peak_running", nlohmann::json::object());
+  for (auto& [model, n] : peaks.items()) {
+    if (n.is_number()) stats.peak_running_max = std::max(stats.peak_running_max, n.get<int64_t>());
   }
   return stats;
 }

@@ -124,7 +124,7 @@ class TaskManagerTest : public ::testing::Test {
     dashscope::UpstreamTask t;
     t.task_id = call.arg;
     t.status = status;
-    t.request_id = "req-get";
+    t.request_id = "req-get-" + std::to_string(++polls_);
     for (const std::string& url : urls) t.images.push_back({url, "a cat", "a fluffy cat"});
     t.image_count = static_cast<int>(urls.size());
     call.done(t);
@@ -139,6 +139,7 @@ class TaskManagerTest : public ::testing::Test {
     }
   }
 
+  int polls_ = 0;
   std::string dir_;
   testing::FakeClock clock_;
   testing::ManualExecutor executor_{clock_};
@@ -170,7 +171,8 @@ TEST_F(TaskManagerTest, AsyncTaskGoesThroughEveryStateAndStoresItsImage) {
   EXPECT_EQ(done.images(0).width(), 1328);
   EXPECT_EQ(done.images(0).actual_prompt(), "a fluffy cat");
   EXPECT_EQ(done.images(0).sha256().size(), 64u);
-  EXPECT_THAT(done.upstream_request_ids(), ElementsAre("req-create", "req-get"));
+  // The create reply, the poll that saw it start and the one that saw it end.
+  EXPECT_THAT(done.upstream_request_ids(), ElementsAre("req-create", "req-get-1", "req-get-2"));
   EXPECT_EQ(*images_->Get(task.id(), 0), FakePng(1328, 1328));
   EXPECT_THAT(watcher->states(),
               ElementsAre(v1::TASK_STATE_QUEUED, v1::TASK_STATE_PENDING, v1::TASK_STATE_RUNNING,
