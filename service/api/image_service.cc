@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/api/request_codec.h"
 #include "service/api/request_validation.h"
 #include "service/api/status.h"
 #include "service/store/page_token.h"
@@ -73,26 +74,29 @@ ImageServiceImpl::ImageServiceImpl(const dashscope::ModelCatalog& catalog,
 
 void ImageServiceImpl::Drain() { registry_.DrainAll("the server is shutting down; reconnect"); }
 
+template <typename Request>
 grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
-                                          const std::string& request_id,
-                                          const v1::GenerationSpec* spec, std::string* tenant,
+                                          const grpc::ByteBuffer& bytes, std::string* tenant,
                                           v1::Task* task) {
+  Request request;
+  if (grpc::Status s = DecodeRequest(bytes, &request); !s.ok()) return s;
   if (grpc::Status s = TenantOf(ctx, tenant); !s.ok()) return s;
   dashscope::GenerationParams params;
-  if (grpc::Status s = ValidateCreate(catalog_, request_id, spec, &params); !s.ok()) return s;
-  absl::StatusOr<v1::Task> created = manager_.Create(*tenant, request_id, params);
+  grpc::Status valid = ValidateCreate(catalog_, request.request_id(),
+                                      request.has_spec() ? &request.spec() : nullptr, &params);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<v1::Task> created = manager_.Create(*tenant, request.request_id(), params);
   if (!created.ok()) return ToGrpcStatus(created.status());
   *task = *std::move(created);
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* ImageServiceImpl::GenerateImages(
-    grpc::CallbackServerContext* ctx, const v1::GenerateImagesRequest* request,
-    v1::Task* response) {
+grpc::ServerUnaryReactor* ImageServiceImpl::GenerateImages(grpc::CallbackServerContext* ctx,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
   std::string tenant;
   v1::Task task;
-  grpc::Status s = CreateFrom(ctx, request->request_id(),
-                              request->has_spec() ? &request->spec() : nullptr, &tenant, &task);
+  grpc::Status s = CreateFrom<v1::GenerateImagesRequest>(ctx, *request, &tenant, &task);
   auto* call = new WaitCall(call_context_, response);
   if (!s.ok()) {
     call->FinishWith(s);
@@ -103,12 +107,13 @@ grpc::ServerUnaryReactor* ImageServiceImpl::GenerateImages(
 }
 
 grpc::ServerUnaryReactor* ImageServiceImpl::CreateTask(grpc::CallbackServerContext* ctx,
-                                                       const v1::CreateTaskRequest* request,
-                                                       v1::Task* response) {
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
   std::string tenant;
-  return Done(ctx, CreateFrom(ctx, request->request_id(),
-                              request->has_spec() ? &request->spec() : nullptr, &tenant,
-                              response));
+  v1::Task task;
+  grpc::Status s = CreateFrom<v1::CreateTaskRequest>(ctx, *request, &tenant, &task);
+  if (s.ok()) EncodeMessage(task, response);
+  return Done(ctx, s);
 }
 
 grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext* ctx,
@@ -170,27 +175,28 @@ grpc::ServerUnaryReactor* ImageServiceImpl::DeleteTask(grpc::CallbackServerConte
   return Done(ctx, ToGrpcStatus(manager_.Delete(tenant, request->task_id())));
 }
 
-grpc::ServerWriteReactor<v1::TaskEvent>* ImageServiceImpl::WatchTask(
-    grpc::CallbackServerContext* ctx, const v1::WatchTaskRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::WatchTask(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes) {
   auto* stream = new TaskStream(call_context_);
+  v1::WatchTaskRequest request;
   std::string tenant;
-  grpc::Status s = TenantOf(ctx, &tenant);
-  if (s.ok()) s = ValidateTaskId(request->task_id());
+  grpc::Status s = DecodeRequest(*bytes, &request);
+  if (s.ok()) s = TenantOf(ctx, &tenant);
+  if (s.ok()) s = ValidateTaskId(request.task_id());
   if (!s.ok()) {
     stream->FinishWith(s);
   } else {
-    stream->Start(tenant, request->task_id());
+    stream->Start(tenant, request.task_id());
   }
   return stream;
 }
 
-grpc::ServerWriteReactor<v1::TaskEvent>* ImageServiceImpl::GenerateImagesStream(
-    grpc::CallbackServerContext* ctx, const v1::GenerateImagesStreamRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::GenerateImagesStream(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   auto* stream = new TaskStream(call_context_);
   std::string tenant;
   v1::Task task;
-  grpc::Status s = CreateFrom(ctx, request->request_id(),
-                              request->has_spec() ? &request->spec() : nullptr, &tenant, &task);
+  grpc::Status s = CreateFrom<v1::GenerateImagesStreamRequest>(ctx, *request, &tenant, &task);
   if (!s.ok()) {
     stream->FinishWith(s);
   } else {

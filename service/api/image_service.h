@@ -13,7 +13,15 @@
 
 namespace qwenimage::api {
 
-class ImageServiceImpl final : public v1::ImageService::CallbackService {
+// The methods that carry user text or stream tasks are raw (ByteBuffer) so that request
+// decoding happens here, with errors that name the offending field (request_codec.h).
+using ImageServiceBase = v1::ImageService::WithRawCallbackMethod_GenerateImages<
+    v1::ImageService::WithRawCallbackMethod_CreateTask<
+        v1::ImageService::WithRawCallbackMethod_WatchTask<
+            v1::ImageService::WithRawCallbackMethod_GenerateImagesStream<
+                v1::ImageService::CallbackService>>>>;
+
+class ImageServiceImpl final : public ImageServiceBase {
  public:
   ImageServiceImpl(const dashscope::ModelCatalog& catalog, tasks::TaskManager& manager,
                    Executor& executor, absl::Duration heartbeat_interval);
@@ -23,11 +31,11 @@ class ImageServiceImpl final : public v1::ImageService::CallbackService {
   size_t open_streams() const { return registry_.size(); }
 
   grpc::ServerUnaryReactor* GenerateImages(grpc::CallbackServerContext* ctx,
-                                           const v1::GenerateImagesRequest* request,
-                                           v1::Task* response) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CreateTask(grpc::CallbackServerContext* ctx,
-                                       const v1::CreateTaskRequest* request,
-                                       v1::Task* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetTask(grpc::CallbackServerContext* ctx,
                                     const v1::GetTaskRequest* request,
                                     v1::Task* response) override;
@@ -40,11 +48,10 @@ class ImageServiceImpl final : public v1::ImageService::CallbackService {
   grpc::ServerUnaryReactor* DeleteTask(grpc::CallbackServerContext* ctx,
                                        const v1::DeleteTaskRequest* request,
                                        v1::DeleteTaskResponse* response) override;
-  grpc::ServerWriteReactor<v1::TaskEvent>* WatchTask(grpc::CallbackServerContext* ctx,
-                                                     const v1::WatchTaskRequest* request) override;
-  grpc::ServerWriteReactor<v1::TaskEvent>* GenerateImagesStream(
-      grpc::CallbackServerContext* ctx,
-      const v1::GenerateImagesStreamRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchTask(grpc::CallbackServerContext* ctx,
+                                                        const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GenerateImagesStream(
+      grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* ctx,
                                        const v1::ListModelsRequest* request,
                                        v1::ListModelsResponse* response) override;
@@ -52,9 +59,11 @@ class ImageServiceImpl final : public v1::ImageService::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::ReadImageRequest* request) override;
 
  private:
-  // Validates and creates; on error returns a non-OK status and leaves `task` untouched.
-  grpc::Status CreateFrom(grpc::CallbackServerContext* ctx, const std::string& request_id,
-                          const v1::GenerationSpec* spec, std::string* tenant, v1::Task* task);
+  // Decodes, validates and creates; on error returns a non-OK status. `Request` is one of the
+  // three create requests (request_id + spec).
+  template <typename Request>
+  grpc::Status CreateFrom(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer& bytes,
+                          std::string* tenant, v1::Task* task);
 
   const dashscope::ModelCatalog& catalog_;
   tasks::TaskManager& manager_;

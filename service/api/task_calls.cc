@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/api/request_codec.h"
 #include "service/api/status.h"
 #include "service/tasks/convert.h"
 
@@ -13,9 +14,11 @@ namespace {
 // snapshot is complete, so only the newest matters).
 constexpr size_t kMaxPendingEvents = 32;
 
-v1::TaskEvent Stamped(v1::TaskEvent event) {
+grpc::ByteBuffer Stamped(v1::TaskEvent event) {
   tasks::ToProto(absl::Now(), event.mutable_event_time());
-  return event;
+  grpc::ByteBuffer bytes;
+  EncodeMessage(event, &bytes);
+  return bytes;
 }
 
 }  // namespace
@@ -95,7 +98,7 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
   }
 
  private:
-  void Push(v1::TaskEvent event, bool finish, const grpc::Status& status) {
+  void Push(grpc::ByteBuffer event, bool finish, const grpc::Status& status) {
     absl::MutexLock lock(&mu_);
     if (stream_ == nullptr || finishing_) return;
     if (queue_.size() >= kMaxPendingEvents) {
@@ -132,7 +135,7 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
   const absl::Duration heartbeat_;
   absl::Mutex mu_;
   TaskStream* stream_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::TaskEvent> queue_ ABSL_GUARDED_BY(mu_);  // front is being written if writing_
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);  // front is being written if writing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -175,14 +178,14 @@ class WaitCall::Waiter final : public tasks::TaskWatcher,
                                public Drainable,
                                public std::enable_shared_from_this<Waiter> {
  public:
-  Waiter(WaitCall* call, v1::Task* response) : call_(call), response_(response) {}
+  Waiter(WaitCall* call, grpc::ByteBuffer* response) : call_(call), response_(response) {}
 
   void OnTaskUpdate(const v1::Task& task) override {
     if (!tasks::IsTerminal(task.state())) return;
     if (task.state() == v1::TASK_STATE_SUCCEEDED) {
       absl::MutexLock lock(&mu_);
       if (call_ == nullptr || finished_) return;
-      *response_ = task;
+      EncodeMessage(task, response_);
       FinishLocked(grpc::Status::OK);
       return;
     }
@@ -214,11 +217,11 @@ class WaitCall::Waiter final : public tasks::TaskWatcher,
 
   absl::Mutex mu_;
   WaitCall* call_ ABSL_GUARDED_BY(mu_);
-  v1::Task* response_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer* response_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-WaitCall::WaitCall(const CallContext& ctx, v1::Task* response)
+WaitCall::WaitCall(const CallContext& ctx, grpc::ByteBuffer* response)
     : ctx_(ctx), waiter_(std::make_shared<Waiter>(this, response)) {}
 
 void WaitCall::Start(const std::string& tenant, const std::string& task_id) {

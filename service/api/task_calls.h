@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "qwenimage/v1/image_service.pb.h"
 #include "service/api/stream_registry.h"
@@ -25,8 +26,9 @@ struct CallContext {
   absl::Duration heartbeat_interval;
 };
 
-// Server side of a task stream. Deletes itself when the RPC is done.
-class TaskStream final : public grpc::ServerWriteReactor<v1::TaskEvent> {
+// Server side of a task stream (of serialized v1::TaskEvent messages: the methods are raw so
+// that request decoding errors can name fields). Deletes itself when the RPC is done.
+class TaskStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit TaskStream(const CallContext& ctx);
   // Streams `task_id` of `tenant`; a failed lookup ends the RPC with that error.
@@ -45,10 +47,10 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskEvent> {
   uint64_t token_ = 0;
 };
 
-// Server side of GenerateImages: finishes when the task ends.
+// Server side of GenerateImages: finishes when the task ends, with the serialized v1::Task.
 class WaitCall final : public grpc::ServerUnaryReactor {
  public:
-  WaitCall(const CallContext& ctx, v1::Task* response);
+  WaitCall(const CallContext& ctx, grpc::ByteBuffer* response);
   void Start(const std::string& tenant, const std::string& task_id);
   void FinishWith(const grpc::Status& status);
 

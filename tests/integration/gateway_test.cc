@@ -100,6 +100,23 @@ TEST_F(GatewayTest, InvalidRequestsNameTheFieldBeforeAnyUpstreamCall) {
   EXPECT_EQ(stats.async_creates + stats.sync_generations, 0);
 }
 
+TEST_F(GatewayTest, InvalidUtf8IsNamedNotDropped) {
+  // The C++ client serializes invalid UTF-8 as is (it only logs), as a careless client would.
+  v1::GenerationSpec spec = Spec("qwen-image-plus", std::string("caf\xc3 \xff", 6));
+  spec.set_negative_prompt(std::string("\xe2\x82", 2));
+  grpc::Status s = CreateStatus(spec);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ::testing::UnorderedElementsAre("spec.prompt",
+                                                                 "spec.negative_prompt"));
+  v1::GenerateImagesStreamRequest stream_req;
+  *stream_req.mutable_spec() = spec;
+  auto ctx = Context();
+  auto reader = stub_->GenerateImagesStream(ctx.get(), stream_req);
+  v1::TaskEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_THAT(ViolatedFields(reader->Finish()), Contains("spec.prompt"));
+}
+
 TEST_F(GatewayTest, UnknownTasksAndBadPageTokens) {
   v1::GetTaskRequest get;
   get.set_task_id("nosuchtask");
