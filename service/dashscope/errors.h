@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "service/dashscope/types.h"
 
 namespace qwenimage::dashscope {
@@ -25,6 +26,14 @@ std::optional<UpstreamError> GetUpstreamError(const absl::Status& status);
 
 // Whether `code` is a content-moderation rejection (DataInspectionFailed and kin).
 bool IsModerationCode(absl::string_view code);
+
+// Whether `code` is an account billing state (overdue, not purchased): terminal whatever the
+// HTTP status, because no amount of waiting fixes it.
+bool IsBillingCode(absl::string_view code);
+
+// Parses a Retry-After header: delta-seconds or an HTTP-date (relative to `now`). nullopt if
+// absent or malformed; a date in the past yields zero.
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now);
 
 }  // namespace qwenimage::dashscope
 

@@ -42,6 +42,8 @@ struct HttpResponse {
 // max_response_bytes). RequestMayHaveBeenSent() tells whether the server may have received the
 // request, which decides whether a non-idempotent call may be retried blindly.
 bool RequestMayHaveBeenSent(const absl::Status& status);
+// Returns `status` marked so that RequestMayHaveBeenSent() is true (for clients and fakes).
+absl::Status MarkRequestMayHaveBeenSent(absl::Status status);
 
 using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
 
