@@ -12,7 +12,7 @@ scripts/build.sh qwen-image-gateway qwen-image
 
 gateway_log="$demo_dir/gateway.log"
 "$BUILD_DIR/service/qwen-image-gateway" --simulate --sim_task_duration=1s..2s \
-  --listen=127.0.0.1:0 --data_dir="$demo_dir/data" >"$demo_dir/gateway.out" 2>"$gateway_log" &
+  --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 --data_dir="$demo_dir/data" >"$demo_dir/gateway.out" 2>"$gateway_log" &
 gateway_pid=$!
 trap 'kill "$gateway_pid" 2>/dev/null || true; wait "$gateway_pid" 2>/dev/null || true' EXIT
 

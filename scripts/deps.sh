@@ -7,7 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libcurl4-openssl-dev libssl-dev libevent-dev prometheus-cpp-dev libspdlog-dev
   nlohmann-json3-dev libsqlite3-dev libpq-dev libpng-dev libgtest-dev libgmock-dev
-  python3-grpcio python3-protobuf nodejs npm
+  python3-grpcio python3-protobuf nodejs npm prometheus
 )
 
 missing=()

@@ -15,11 +15,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "service/logging/logging.h"
+#include "service/logging/redact.h"
 #include "service/server/gateway.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port; port 0 picks one)");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
+          "Prometheus /metrics address (host:port; port 0 picks one; empty: none)");
 ABSL_FLAG(std::string, data_dir, "./data", "directory of the task database and stored images");
 ABSL_FLAG(std::string, region, "singapore", "DashScope region: singapore or beijing");
 ABSL_FLAG(std::string, dashscope_base_url, "",
@@ -53,7 +57,11 @@ ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20),
           "on SIGTERM/SIGINT, how long unary calls may take to finish");
 ABSL_FLAG(int, worker_threads, 4, "task-manager worker threads");
-ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+ABSL_FLAG(std::string, log_level, "info",
+          "trace, debug, info, warn, error; SIGUSR1 raises verbosity a step, SIGUSR2 lowers it");
+ABSL_FLAG(std::string, log_format, "auto",
+          "json (one object per line), text, or auto (text on a terminal, json otherwise)");
+ABSL_FLAG(bool, log_prompts, false, "include prompts in logs (they are user content)");
 
 namespace {
 
@@ -96,6 +104,7 @@ absl::Status ParseModelLimits(const std::string& text, qwenimage::tasks::Schedul
 absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   GatewayOptions o;
   o.listen = absl::GetFlag(FLAGS_listen);
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.region = absl::GetFlag(FLAGS_region);
   if (o.region != "singapore" && o.region != "beijing") {
@@ -139,15 +148,23 @@ int main(int argc, char** argv) {
       "  qwen-image-gateway --simulate            # offline, with the built-in simulator\n"
       "  DASHSCOPE_API_KEY=sk-... qwen-image-gateway --region=singapore");
   absl::ParseCommandLine(argc, argv);
-  // Logs go to stderr; stdout carries only the "listening on port" line that scripts read.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("qwen-image-gateway"));
-  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  // Logs go to stderr; stdout carries only the "... on port N" lines that scripts read.
+  absl::StatusOr<qwenimage::logging::LogFormat> log_format =
+      qwenimage::logging::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  absl::StatusOr<spdlog::level::level_enum> log_level =
+      qwenimage::logging::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!log_format.ok() || !log_level.ok()) {
+    std::cerr << "qwen-image-gateway: "
+              << (log_format.ok() ? log_level.status() : log_format.status()).message() << "\n";
+    return 2;
+  }
+  qwenimage::logging::SetUpLogging("qwen-image-gateway", *log_format, *log_level);
+  qwenimage::logging::SetLogPrompts(absl::GetFlag(FLAGS_log_prompts));
 
   // Signals are taken by one thread with sigwait, so no handler runs on a gRPC thread.
   sigset_t signals;
   sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<GatewayOptions> options = OptionsFromFlags();
@@ -160,24 +177,36 @@ int main(int argc, char** argv) {
     std::cerr << "qwen-image-gateway: " << gateway.status().message() << "\n";
     return 1;
   }
-  // Scripts and tests read the bound port from this line.
+  // Scripts and tests read the bound ports from these lines.
   std::cout << "listening on port " << (*gateway)->port() << std::endl;
+  if ((*gateway)->metrics_port() != 0) {
+    std::cout << "metrics on port " << (*gateway)->metrics_port() << std::endl;
+  }
 
-  const absl::Duration grace = absl::GetFlag(FLAGS_drain_grace);
-  std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("signal {}: draining (a second signal exits at once)", sig);
-    std::thread([&] {
-      int again = 0;
-      sigwait(&signals, &again);
-      spdlog::warn("second signal {}: exiting now", again);
-      std::_Exit(1);
-    }).detach();
-    (*gateway)->Shutdown(grace);
-  });
-  (*gateway)->Wait();
-  signal_thread.join();
+  // The signal thread lives to the end so that a second signal exits at once even while the
+  // drain or the teardown after it hangs; main itself drains once asked to.
+  absl::Notification drain_requested;
+  std::thread([&signals, &drain_requested] {
+    for (;;) {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      if (sig == SIGUSR1 || sig == SIGUSR2) {
+        spdlog::level::level_enum level =
+            qwenimage::logging::StepLogLevel(sig == SIGUSR1 ? 1 : -1);
+        // At warn so that the change shows at every level but error.
+        spdlog::warn("signal {}: log level now {}", sig,
+                     spdlog::level::to_string_view(level).data());
+      } else if (drain_requested.HasBeenNotified()) {
+        spdlog::warn("second signal {}: exiting now", sig);
+        std::_Exit(1);
+      } else {
+        spdlog::info("signal {}: draining (a second signal exits at once)", sig);
+        drain_requested.Notify();
+      }
+    }
+  }).detach();
+  drain_requested.WaitForNotification();
+  (*gateway)->Shutdown(absl::GetFlag(FLAGS_drain_grace));
   gateway->reset();
   return 0;
 }

@@ -79,6 +79,14 @@ void HealthServiceImpl::SetAll(ServingStatus status) {
   for (Watcher* w : watchers_) w->Update(StatusOfLocked(w->name()));
 }
 
+void HealthServiceImpl::Set(const std::string& service, ServingStatus status) {
+  absl::MutexLock lock(&mu_);
+  statuses_[service] = status;
+  for (Watcher* w : watchers_) {
+    if (w->name() == service) w->Update(status);
+  }
+}
+
 void HealthServiceImpl::RemoveWatcher(Watcher* watcher) {
   absl::MutexLock lock(&mu_);
   watchers_.erase(watcher);

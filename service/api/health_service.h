@@ -25,6 +25,8 @@ class HealthServiceImpl final : public grpc::health::v1::Health::CallbackService
 
   // Sets the status of the server and of every service at once.
   void SetAll(ServingStatus status);
+  // Sets the status of one service ("" is the server as a whole).
+  void Set(const std::string& service, ServingStatus status);
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx,
                                   const grpc::health::v1::HealthCheckRequest* request,

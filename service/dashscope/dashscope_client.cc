@@ -162,8 +162,10 @@ http::HttpRequest DashScopeClient::ApiRequest(absl::string_view method, absl::st
 
 void DashScopeClient::Generate(const GenerationParams& params,
                                UpstreamCallback<UpstreamTask> done) {
-  http_.Send(ApiRequest("POST", kGenerationPath, BuildGenerationBody(params),
-                        shared_->options.sync_timeout),
+  http::HttpRequest request = ApiRequest("POST", kGenerationPath, BuildGenerationBody(params),
+                                         shared_->options.sync_timeout);
+  request.idempotent = false;  // billed: never re-sent, not even by libcurl
+  http_.Send(std::move(request),
              Shared::Handler<UpstreamTask>(shared_, /*idempotent=*/false,
                                            &ParseGenerationResponse, std::move(done)));
 }
@@ -173,6 +175,7 @@ void DashScopeClient::CreateTask(const GenerationParams& params,
   http::HttpRequest request = ApiRequest("POST", kCreateTaskPath, BuildCreateTaskBody(params),
                                          shared_->options.request_timeout);
   request.headers.emplace_back("X-DashScope-Async", "enable");
+  request.idempotent = false;  // billed: never re-sent, not even by libcurl
   http_.Send(std::move(request),
              Shared::Handler<CreatedTask>(shared_, /*idempotent=*/false,
                                           &ParseCreateTaskResponse, std::move(done)));

@@ -264,6 +264,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> transfer) {
   if (!has_content_type) t->header_list = curl_slist_append(t->header_list, "Content-Type:");
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
 
+  if (!r.idempotent) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   if (r.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {

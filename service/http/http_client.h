@@ -25,6 +25,10 @@ struct HttpRequest {
   absl::Duration timeout = absl::Seconds(30);  // whole transfer
   // Larger responses fail with RESOURCE_EXHAUSTED; 0 means no cap.
   size_t max_response_bytes = 0;
+  // False for a request that must never be sent twice (a billed create). libcurl silently
+  // re-sends a request whose reused keep-alive connection turns out dead, so such a request
+  // always gets a fresh connection.
+  bool idempotent = true;
 };
 
 struct HttpResponse {

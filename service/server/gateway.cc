@@ -15,6 +15,13 @@
 #include "service/common/thread_pool.h"
 #include "service/dashscope/dashscope_client.h"
 #include "service/http/curl_http_client.h"
+#include "service/metrics/grpc_metrics_interceptor.h"
+#include "service/metrics/metered_stores.h"
+#include "service/metrics/metered_upstream.h"
+#include "service/metrics/metrics.h"
+#include "service/metrics/metrics_server.h"
+#include "service/metrics/task_metrics.h"
+#include "service/server/upstream_probe.h"
 #include "service/store/dir_image_store.h"
 #include "service/store/sqlite_task_store.h"
 #include "spdlog/spdlog.h"
@@ -26,35 +33,77 @@ namespace qwenimage::server {
 struct Gateway::Parts {
   GatewayOptions options;
   std::string base_url;
+  std::unique_ptr<metrics::Metrics> metrics;
+  std::unique_ptr<metrics::TaskMetrics> task_metrics;
   std::unique_ptr<simulator::Simulator> simulator;
   std::unique_ptr<store::SqliteTaskStore> task_store;
   std::unique_ptr<store::DirImageStore> image_store;
+  std::unique_ptr<metrics::MeteredTaskStore> metered_task_store;
+  std::unique_ptr<metrics::MeteredImageStore> metered_image_store;
   std::unique_ptr<tasks::TaskManager> manager;
   std::unique_ptr<ThreadPool> executor;
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<dashscope::DashScopeClient> upstream;
+  std::unique_ptr<metrics::MeteredUpstream> metered_upstream;
   std::unique_ptr<api::HealthServiceImpl> health;
   std::unique_ptr<api::ImageServiceImpl> images;
   std::unique_ptr<grpc::Server> server;
+  // Reads the manager at scrape time: declared after it so that it stops first.
+  std::shared_ptr<metrics::QueueGauges> queue_gauges;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  std::unique_ptr<UpstreamProbe> probe;
   int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::Notification done;
 
   ~Parts() {
+    probe.reset();  // it sends through `http` and reports to `health`
     // I/O callbacks post to the executor and reach the manager: stop them before either goes.
     if (manager) manager->Shutdown();
+    metered_upstream.reset();
     upstream.reset();
     http.reset();
     executor.reset();
   }
 };
 
+absl::Status Gateway::StartMetricsServer(Parts& p) {
+  if (p.options.metrics_listen.empty()) return absl::OkStatus();
+  const tasks::TaskManager& manager = *p.manager;
+  std::vector<std::string> models;
+  for (const dashscope::ModelInfo& m : dashscope::ModelCatalog::Default().models()) {
+    models.push_back(m.name);
+  }
+  auto gauges = std::make_shared<metrics::QueueGauges>(
+      std::move(models), [&manager](const std::string& model) {
+        return metrics::QueueGauges::Counts{manager.QueuedCount(model),
+                                            manager.RunningCount(model)};
+      });
+  p.queue_gauges = gauges;
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> server =
+      metrics::MetricsServer::Start(p.options.metrics_listen, *p.metrics, {gauges});
+  if (!server.ok()) return server.status();
+  p.metrics_server = *std::move(server);
+  spdlog::info("metrics on http://{}/metrics (port {})", p.options.metrics_listen,
+               p.metrics_server->port());
+  return absl::OkStatus();
+}
+
+void Gateway::MarkReady(Parts& p) {
+  absl::MutexLock lock(&p.mu);
+  if (p.shut_down) return;
+  p.health->Set(api::HealthServiceImpl::kImageService,
+                grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) {
   auto parts = std::make_unique<Parts>();
   Parts& p = *parts;
   p.options = std::move(options);
   GatewayOptions& o = p.options;
+  p.metrics = std::make_unique<metrics::Metrics>();
+  p.task_metrics = std::make_unique<metrics::TaskMetrics>(*p.metrics);
 
   if (o.simulate) {
     o.simulator.region = o.region;
@@ -93,6 +142,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
       store::DirImageStore::Open((std::filesystem::path(o.data_dir) / "images").string());
   if (!image_store.ok()) return image_store.status();
   p.image_store = *std::move(image_store);
+  p.metered_task_store = std::make_unique<metrics::MeteredTaskStore>(*p.task_store, *p.metrics);
+  p.metered_image_store =
+      std::make_unique<metrics::MeteredImageStore>(*p.image_store, *p.metrics);
 
   p.executor = std::make_unique<ThreadPool>(o.worker_threads);
   p.http = http::CurlHttpClient::Create(http::CurlHttpClient::Options{});
@@ -102,11 +154,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   client_options.download_host_suffixes = o.download_host_suffixes;
   client_options.allow_loopback_downloads = o.allow_loopback_downloads;
   p.upstream = std::make_unique<dashscope::DashScopeClient>(*p.http, client_options);
+  p.metered_upstream = std::make_unique<metrics::MeteredUpstream>(*p.upstream, *p.metrics);
 
   o.tasks.region = o.region;
+  o.tasks.observer = p.task_metrics.get();
+  p.metrics->upstream_task_query_budget.Add({}).Set(o.tasks.task_queries_per_second);
   p.manager = std::make_unique<tasks::TaskManager>(
-      o.tasks, dashscope::ModelCatalog::Default(), *p.task_store, *p.image_store, *p.upstream,
-      *p.executor, *RealClock::Get());
+      o.tasks, dashscope::ModelCatalog::Default(), *p.metered_task_store,
+      *p.metered_image_store, *p.metered_upstream, *p.executor, *RealClock::Get());
   if (absl::Status s = p.manager->Start(); !s.ok()) return s;
 
   p.health = std::make_unique<api::HealthServiceImpl>();
@@ -118,11 +173,19 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &p.port);
   builder.RegisterService(p.images.get());
   builder.RegisterService(p.health.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<metrics::GrpcMetricsInterceptorFactory>(*p.metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   p.server = builder.BuildAndStart();
   if (p.server == nullptr || p.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
   }
-  p.health->SetAll(grpc::health::v1::HealthCheckResponse::SERVING);
+  if (absl::Status s = StartMetricsServer(p); !s.ok()) return s;
+  // Live once the store is open and the server runs; ready once upstream answers too.
+  p.health->Set("", grpc::health::v1::HealthCheckResponse::SERVING);
+  p.probe = std::make_unique<UpstreamProbe>(*p.http, p.base_url, o.upstream_probe_interval,
+                                            [&p] { MarkReady(p); });
+  p.probe->WaitFirstAttempt();
   spdlog::info("qwen-image-gateway listening on port {} (region {}, store {})", p.port, o.region,
                o.data_dir);
   return std::unique_ptr<Gateway>(new Gateway(std::move(parts)));
@@ -133,6 +196,10 @@ Gateway::Gateway(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Gateway::~Gateway() { Shutdown(absl::ZeroDuration()); }
 
 int Gateway::port() const { return parts_->port; }
+
+int Gateway::metrics_port() const {
+  return parts_->metrics_server != nullptr ? parts_->metrics_server->port() : 0;
+}
 
 const std::string& Gateway::upstream_base_url() const { return parts_->base_url; }
 
@@ -145,6 +212,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   }
   spdlog::info("draining: NOT_SERVING, streams told to reconnect, {} grace",
                absl::FormatDuration(grace));
+  p.metrics->draining.Add({}).Set(1);
   p.health->SetAll(grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   p.manager->Shutdown();
   p.images->Drain();

@@ -16,6 +16,8 @@ namespace qwenimage::server {
 
 struct GatewayOptions {
   std::string listen = "0.0.0.0:50051";
+  // Prometheus /metrics endpoint (host:port, port 0 picks one); "" serves none.
+  std::string metrics_listen;
   std::string data_dir = "./data";
   std::string region = "singapore";
   std::string dashscope_base_url;  // "" = the region's public endpoint
@@ -28,6 +30,8 @@ struct GatewayOptions {
   bool allow_loopback_downloads = false;
   absl::Duration heartbeat_interval = absl::Seconds(15);
   int worker_threads = 4;
+  // Readiness waits for upstream to answer; until then it asks again this often.
+  absl::Duration upstream_probe_interval = absl::Seconds(2);
   tasks::TaskManagerOptions tasks;
 };
 
@@ -38,6 +42,8 @@ class Gateway {
 
   // The bound gRPC port (useful with listen port 0).
   int port() const;
+  // The bound /metrics port; 0 without metrics_listen.
+  int metrics_port() const;
   // The upstream base URL in use (the embedded simulator's with --simulate).
   const std::string& upstream_base_url() const;
 
@@ -50,6 +56,9 @@ class Gateway {
  private:
   struct Parts;
   explicit Gateway(std::unique_ptr<Parts> parts);
+  static absl::Status StartMetricsServer(Parts& p);
+  // Readiness: ImageService becomes SERVING unless a drain has begun.
+  static void MarkReady(Parts& p);
   std::unique_ptr<Parts> parts_;
 };
 

@@ -31,8 +31,6 @@ struct TaskManager::Active {
   bool holds_slot = false;  // counts against the model's running limit
   int submit_attempts = 0;
   int poll_failures = 0;
-  absl::Duration poll_interval = absl::ZeroDuration();
-  Executor::TimerId poll_timer = 0;
   dashscope::UpstreamTask result;  // upstream outcome while its images download
   std::vector<std::optional<v1::Image>> downloaded;
   size_t downloads_left = 0;

@@ -161,7 +161,8 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
   absl::Time now = clock_.Now();
   const ModelLimits& limits = q.limits;
   while (q.queued > 0 && (limits.max_running <= 0 || q.running < limits.max_running)) {
-    if (limits.submits_per_second > 0 && q.next_submit > now) break;
+    // The submit rate, or a Throttle() (which applies even without a rate limit).
+    if (q.next_submit > now) break;
     const std::string tenant = q.rotation.front();
     q.rotation.pop_front();
     std::deque<std::string>& line = q.by_tenant[tenant];

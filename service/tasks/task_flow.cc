@@ -81,6 +81,7 @@ void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::Create
     return;
   }
   task.set_upstream_task_id(created->task_id);
+  ClaimUpstreamId(created->task_id);
   AddRequestId(task, created->request_id);
   if (IsTerminal(task.state())) {
     // Cancelled while the create was in flight: cancel upstream too (best effort).
@@ -95,7 +96,6 @@ void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::Create
   task.set_state(created->status == TaskStatus::kRunning ? v1::TASK_STATE_RUNNING
                                                          : v1::TASK_STATE_PENDING);
   Commit(a);
-  a->poll_interval = absl::ZeroDuration();
   SchedulePoll(a);
 }
 
@@ -127,6 +127,14 @@ void TaskManager::OnSyncResult(const ActivePtr& a,
 
 void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status) {
   v1::Task& task = a->record.task;
+  if (std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
+      e.has_value() && e->kind == UpstreamError::Kind::kOutcomeUnknown && !Stopping() &&
+      !IsTerminal(task.state()) && task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC) {
+    // It may exist upstream (holding one of the account's slots): look it up, keeping the slot.
+    AddRequestId(task, status);
+    ResolveUnknownCreate(a, status, /*lookup=*/1);
+    return;
+  }
   ReleaseSlot(a);
   if (Stopping()) return;  // leave the record as it is; the next start decides
   AddRequestId(task, status);
@@ -144,6 +152,7 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
     // Nothing was created upstream: the task goes back to the head of its line.
     absl::Duration delay = BackoffDelay(policy, a->submit_attempts, retry_after);
     if (kind == UpstreamError::Kind::kThrottled) scheduler_.Throttle(a->model, delay);
+    observer().OnSubmitRetry(a->model, error.has_value() ? error->code : "Unknown");
     spdlog::warn("task {}: upstream refused the submission ({}); retrying in {}", a->id,
                  std::string(status.message()), absl::FormatDuration(delay));
     task.set_state(v1::TASK_STATE_QUEUED);
@@ -154,12 +163,7 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
     return;
   }
   if (kind == UpstreamError::Kind::kOutcomeUnknown) {
-    Finish(a, v1::TASK_STATE_FAILED,
-           GatewayError("SubmitOutcomeUnknown",
-                        absl::StrCat("the upstream call failed after it was sent (",
-                                     status.message(),
-                                     "); it was not re-sent to avoid double billing"),
-                        /*retryable=*/true));
+    FailUnknownOutcome(a, status);
     return;
   }
   Finish(a, v1::TASK_STATE_FAILED, ToTaskError(status));
@@ -185,43 +189,11 @@ void TaskManager::RequeueAfter(const ActivePtr& a, absl::Duration delay) {
 }
 
 void TaskManager::SchedulePoll(const ActivePtr& a) {
-  if (IsTerminal(a->record.task.state()) || Stopping()) return;
-  absl::Time now = clock_.Now();
-  absl::Duration delay;
-  absl::Duration expected = ExpectedDuration(a->model);
   const v1::Task& task = a->record.task;
-  if (expected > absl::ZeroDuration() && task.has_submit_time() && a->poll_failures == 0) {
-    // Sparse early, dense near the expected end: halve the remaining time each poll.
-    absl::Duration remaining = expected - (now - FromProto(task.submit_time()));
-    delay = remaining / 2;
-  } else {
-    // No history yet (or errors): start fast and back off geometrically.
-    delay = a->poll_interval == absl::ZeroDuration() ? options_.min_poll_interval
-                                                     : a->poll_interval * 1.5;
-  }
-  delay = std::clamp(delay, options_.min_poll_interval, options_.max_poll_interval);
-  a->poll_interval = delay;
-  a->poll_timer = executor_.RunAt(now + delay, [this, a] {
-    a->strand->Post([this, a] {
-      a->poll_timer = 0;
-      Poll(a);
-    });
-  });
-}
-
-void TaskManager::Poll(const ActivePtr& a) {
-  if (IsTerminal(a->record.task.state()) || Stopping()) return;
-  absl::Time start = query_budget_.Reserve();
-  if (start <= clock_.Now()) {
-    DoPoll(a);
-    return;
-  }
-  a->poll_timer = executor_.RunAt(start, [this, a] {
-    a->strand->Post([this, a] {
-      a->poll_timer = 0;
-      DoPoll(a);
-    });
-  });
+  if (IsTerminal(task.state()) || Stopping()) return;
+  planner_.Track(a->id, task.upstream_task_id(), a->model,
+                 task.has_submit_time() ? FromProto(task.submit_time()) : clock_.Now());
+  WakePoller();
 }
 
 void TaskManager::DoPoll(const ActivePtr& a) {

@@ -10,6 +10,17 @@
 #include "spdlog/spdlog.h"
 
 namespace qwenimage::tasks {
+namespace {
+
+PollPlannerOptions PlannerOptions(const TaskManagerOptions& options) {
+  PollPlannerOptions planner;
+  planner.min_interval = options.min_poll_interval;
+  planner.max_interval = options.max_poll_interval;
+  planner.list_threshold = options.poll_list_threshold;
+  return planner;
+}
+
+}  // namespace
 
 TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatalog& catalog,
                          store::TaskStore& tasks, store::ImageStore& images,
@@ -23,6 +34,7 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
       clock_(clock),
       query_budget_(clock, options_.task_queries_per_second,
                     std::max(1, static_cast<int>(options_.task_queries_per_second))),
+      planner_(PlannerOptions(options_), query_budget_, options_.task_queries_per_second, clock),
       scheduler_(
           options_.scheduler, executor, clock,
           [this](const std::string& id) {
@@ -78,6 +90,7 @@ void TaskManager::Shutdown() {
   }
   // Pending polls and replies see Stopping() and leave every record as it is.
   scheduler_.Stop();
+  StopPoller();
 }
 
 bool TaskManager::Stopping() const {
@@ -145,6 +158,7 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
     tasks_.Delete(task.id()).IgnoreError();
     return position.status();
   }
+  observer().OnTaskCreated(task);
   absl::MutexLock lock(&mu_);
   v1::Task snapshot = a->published;
   if (snapshot.state() == v1::TASK_STATE_QUEUED && snapshot.queue_position() == 0) {
@@ -303,18 +317,17 @@ void TaskManager::Finish(const ActivePtr& a, v1::TaskState state,
                          std::optional<v1::TaskError> error) {
   v1::Task& task = a->record.task;
   if (IsTerminal(task.state())) return;
-  if (a->poll_timer != 0) {
-    executor_.CancelTimer(a->poll_timer);
-    a->poll_timer = 0;
-  }
+  planner_.Untrack(a->id);
   task.set_state(state);
   task.set_queue_position(0);
   ToProto(clock_.Now(), task.mutable_end_time());
   if (error.has_value()) *task.mutable_error() = *std::move(error);
+  observer().OnTaskFinished(task);  // before Commit: a watcher seeing the end sees it counted
   Commit(a);
 }
 
 void TaskManager::ReleaseSlot(const ActivePtr& a) {
+  planner_.Untrack(a->id);  // upstream is done with it (or it is given up)
   if (!a->holds_slot) return;
   a->holds_slot = false;
   scheduler_.Release(a->model);
@@ -334,16 +347,14 @@ void TaskManager::OnPositions(const std::vector<std::pair<std::string, int>>& mo
   }
 }
 
-void TaskManager::RecordDuration(const std::string& model, absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  auto [it, inserted] = expected_.try_emplace(model, d);
-  if (!inserted) it->second = it->second * 0.8 + d * 0.2;
+TaskObserver& TaskManager::observer() const {
+  static TaskObserver* const kNone = new TaskObserver();
+  return options_.observer != nullptr ? *options_.observer : *kNone;
 }
 
-absl::Duration TaskManager::ExpectedDuration(const std::string& model) const {
-  absl::MutexLock lock(&mu_);
-  auto it = expected_.find(model);
-  return it == expected_.end() ? absl::ZeroDuration() : it->second;
+void TaskManager::RecordDuration(const std::string& model, absl::Duration d) {
+  observer().OnUpstreamRun(model, d);
+  planner_.RecordDuration(model, d);
 }
 
 }  // namespace qwenimage::tasks

@@ -4,6 +4,7 @@
 #define QWENIMAGE_SERVICE_TASKS_TASK_MANAGER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,7 +27,9 @@
 #include "service/dashscope/upstream.h"
 #include "service/store/image_store.h"
 #include "service/store/task_store.h"
+#include "service/tasks/poll_planner.h"
 #include "service/tasks/scheduler.h"
+#include "service/tasks/task_observer.h"
 #include "service/tasks/task_watcher.h"
 
 namespace qwenimage::tasks {
@@ -36,10 +40,14 @@ struct TaskManagerOptions {
   // Task-API calls (GET task, list, cancel) per second for the whole account.
   double task_queries_per_second = 20;
   // Poll interval bounds; between them the schedule follows recent durations per model.
-  absl::Duration min_poll_interval = absl::Milliseconds(200);
+  absl::Duration min_poll_interval = absl::Milliseconds(100);
   absl::Duration max_poll_interval = absl::Seconds(5);
+  // With this many tasks of one model upstream, list them instead of polling each.
+  int poll_list_threshold = 8;
   BackoffPolicy submit_backoff;    // 5xx / throttling at submit
   BackoffPolicy download_backoff;  // image download
+  // Lifecycle hooks for metrics; nullptr = none. Must outlive the manager.
+  TaskObserver* observer = nullptr;
 };
 
 struct ListResult {
@@ -105,7 +113,20 @@ class TaskManager {
   void SubmitSync(const ActivePtr& a);
   void OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result);
   void SchedulePoll(const ActivePtr& a);
-  void Poll(const ActivePtr& a);
+  // The poller (poller.cc): spends the query budget on the calls the planner picks.
+  void WakePoller();
+  // Drops the poller's wake-up timer (it refers to this manager). After Stopping() only.
+  void StopPoller();
+  void SendPollCall(PollCall call);
+  void OnListed(const std::string& model, absl::StatusOr<dashscope::TaskListPage> page);
+  // A create whose reply was lost (unknown_create.cc): looked up in the batch list, not re-sent.
+  void ResolveUnknownCreate(const ActivePtr& a, const absl::Status& cause, int lookup);
+  void OnUnknownCreateListed(const ActivePtr& a, const absl::Status& cause, int lookup,
+                             absl::StatusOr<dashscope::TaskListPage> page);
+  void FailUnknownOutcome(const ActivePtr& a, const absl::Status& cause);
+  // Records an upstream id as ours; false if it already was.
+  bool ClaimUpstreamId(const std::string& upstream_id);
+  bool IsClaimed(const std::string& upstream_id) const;
   void OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> polled);
   void OnSubmitFailed(const ActivePtr& a, const absl::Status& status);
   void StartDownloads(const ActivePtr& a, dashscope::UpstreamTask result);
@@ -113,13 +134,14 @@ class TaskManager {
   void OnDownloaded(const ActivePtr& a, size_t i, int attempt, absl::StatusOr<std::string> bytes);
   void CancelOnStrand(const ActivePtr& a, TaskCallback done);
   void RecordDuration(const std::string& model, absl::Duration d);
-  absl::Duration ExpectedDuration(const std::string& model) const;
   void OnPositions(const std::vector<std::pair<std::string, int>>& moved);
   // Runs `fn` on the task's strand once the upstream reply arrives (never on the I/O thread).
   template <typename T>
   dashscope::UpstreamCallback<T> OnStrand(const ActivePtr& a,
                                           void (TaskManager::*method)(const ActivePtr&,
                                                                       absl::StatusOr<T>));
+
+  TaskObserver& observer() const;
 
   const TaskManagerOptions options_;
   const dashscope::ModelCatalog& catalog_;
@@ -129,13 +151,24 @@ class TaskManager {
   Executor& executor_;
   const Clock& clock_;
   RateLimiter query_budget_;
+  PollPlanner planner_;
   Scheduler scheduler_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, ActivePtr> active_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, absl::Duration> expected_ ABSL_GUARDED_BY(mu_);
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The poller's one pending wake-up (an earlier one replaces a later one).
+  absl::Mutex poll_mu_;
+  absl::Time poll_wake_at_ ABSL_GUARDED_BY(poll_mu_) = absl::InfiniteFuture();
+  Executor::TimerId poll_wake_timer_ ABSL_GUARDED_BY(poll_mu_) = 0;
+  uint64_t poll_wake_generation_ ABSL_GUARDED_BY(poll_mu_) = 0;  // tells a replaced timer
+
+  // Upstream ids recently obtained from create replies, oldest first.
+  mutable absl::Mutex claims_mu_;
+  absl::flat_hash_set<std::string> claimed_ ABSL_GUARDED_BY(claims_mu_);
+  std::deque<std::pair<absl::Time, std::string>> claim_order_ ABSL_GUARDED_BY(claims_mu_);
 };
 
 }  // namespace qwenimage::tasks

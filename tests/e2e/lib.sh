@@ -5,7 +5,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 start_gateway() {
   local dir="$1"; shift
   mkdir -p "$dir"
-  "$BUILD_DIR/service/qwen-image-gateway" --simulate --listen=127.0.0.1:0 \
+  "$BUILD_DIR/service/qwen-image-gateway" --simulate --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --data_dir="$dir/data" "$@" >"$dir/gateway.out" 2>"$dir/gateway.log" &
   GATEWAY_PID=$!
   GATEWAY_PORT=""

@@ -33,7 +33,7 @@ class RestartTest : public ::testing::Test {
   std::unique_ptr<Subprocess> StartGateway() {
     auto gw = std::make_unique<Subprocess>(
         std::vector<std::string>{QWENIMAGE_GATEWAY_BINARY, "--listen=127.0.0.1:0",
-                                 "--data_dir=" + dir_, "--dashscope_base_url=" + sim_->base_url(),
+                                 "--metrics_listen=127.0.0.1:0", "--data_dir=" + dir_, "--dashscope_base_url=" + sim_->base_url(),
                                  "--allow_loopback_downloads"},
         std::vector<std::string>{"DASHSCOPE_API_KEY=sk-restart-test"}, dir_ + "/gateway.log");
     int port = gw->WaitForNumberAfter("listening on port ");
@@ -91,7 +91,8 @@ TEST_F(RestartTest, KilledGatewayResumesTheTaskWithoutResubmitting) {
 }
 
 TEST_F(RestartTest, RefusesToStartWithoutAKey) {
-  Subprocess gw({QWENIMAGE_GATEWAY_BINARY, "--listen=127.0.0.1:0", "--data_dir=" + dir_},
+  Subprocess gw({QWENIMAGE_GATEWAY_BINARY, "--listen=127.0.0.1:0", "--metrics_listen=",
+                 "--data_dir=" + dir_},
                 {"DASHSCOPE_API_KEY="}, dir_ + "/nokey.log");
   EXPECT_NE(gw.Wait(), 0);
   std::ifstream log(dir_ + "/nokey.log");

@@ -20,16 +20,19 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-std::string Fetch(const std::string& url, bool post) {
+std::string Fetch(const std::string& url, bool post, const std::string& header = "") {
   CURL* curl = curl_easy_init();
   std::string body;
+  curl_slist* headers = header.empty() ? nullptr : curl_slist_append(nullptr, header.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (headers != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
   if (post) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
   CURLcode rc = curl_easy_perform(curl);
   curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
   if (rc != CURLE_OK) throw std::runtime_error("simulator admin call failed: " + url);
   return body;
 }
@@ -63,8 +66,15 @@ SimStats FetchSimStats(const std::string& base_url) {
   return stats;
 }
 
+std::string HttpGet(const std::string& url) { return Fetch(url, /*post=*/false); }
+
 void PostSimAdmin(const std::string& base_url, const std::string& path_and_query) {
   Fetch(Root(base_url) + path_and_query, true);
+}
+
+std::string FetchSimTaskList(const std::string& base_url, const std::string& api_key,
+                             const std::string& query) {
+  return Fetch(base_url + "/tasks?" + query, false, "Authorization: Bearer " + api_key);
 }
 
 }  // namespace qwenimage::testing

@@ -22,8 +22,15 @@ struct SimStats {
 // `base_url` is the simulator's ".../api/v1" URL; the stats live at the host root.
 SimStats FetchSimStats(const std::string& base_url);
 
+// GETs `url` (any HTTP server, e.g. the gateway's /metrics); throws on transport failure.
+std::string HttpGet(const std::string& url);
+
 // POSTs to an admin path of the simulator (e.g. "/__reset").
 void PostSimAdmin(const std::string& base_url, const std::string& path_and_query);
+
+// GET /tasks?<query> (batch list) as `api_key` sees it; returns the JSON body.
+std::string FetchSimTaskList(const std::string& base_url, const std::string& api_key,
+                             const std::string& query);
 
 }  // namespace qwenimage::testing
 

@@ -64,5 +64,26 @@ TEST(BackoffTest, HonoursRetryAfter) {
   EXPECT_GE(BackoffDelay(policy, 1, absl::Seconds(7)), absl::Seconds(7));
 }
 
+TEST(BackoffTest, FullJitterSpreadsOverTheWholeRange) {
+  BackoffPolicy policy{absl::Milliseconds(100), absl::Seconds(30), 10};
+  absl::Duration lowest = absl::InfiniteDuration();
+  absl::Duration highest = absl::ZeroDuration();
+  for (int i = 0; i < 2000; ++i) {
+    absl::Duration d = BackoffDelay(policy, 4);  // ceiling 800 ms
+    lowest = std::min(lowest, d);
+    highest = std::max(highest, d);
+  }
+  // Not "exponential plus a little jitter": retries land anywhere from 0 to the ceiling.
+  EXPECT_LT(lowest, absl::Milliseconds(80));
+  EXPECT_GT(highest, absl::Milliseconds(720));
+}
+
+TEST(BackoffTest, CeilingNeverPassesTheMaximum) {
+  BackoffPolicy policy{absl::Milliseconds(500), absl::Seconds(30), 100};
+  for (int attempt : {10, 31, 64, 1000}) {
+    EXPECT_LE(BackoffDelay(policy, attempt), absl::Seconds(30)) << attempt;
+  }
+}
+
 }  // namespace
 }  // namespace qwenimage

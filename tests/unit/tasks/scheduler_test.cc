@@ -125,5 +125,17 @@ TEST_F(SchedulerTest, ModelsHaveSeparateLimits) {
   EXPECT_EQ(scheduler_->RunningCount("narrow"), 1);
 }
 
+TEST_F(SchedulerTest, ThrottleHoldsSubmissionsEvenWithoutARateLimit) {
+  Make(Limits(2, 0));
+  scheduler_->Throttle("m", absl::Seconds(10));
+  ASSERT_TRUE(scheduler_->Enqueue("m", "t", "a").ok());
+  EXPECT_TRUE(admitted_.empty());
+  EXPECT_EQ(scheduler_->Position("a"), 1);
+  executor_.AdvanceBy(absl::Seconds(9));
+  EXPECT_TRUE(admitted_.empty());
+  executor_.AdvanceBy(absl::Seconds(2));
+  EXPECT_THAT(admitted_, ElementsAre("a"));
+}
+
 }  // namespace
 }  // namespace qwenimage::tasks

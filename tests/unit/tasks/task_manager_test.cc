@@ -371,5 +371,158 @@ TEST_F(TaskManagerTest, PartialFailureKeepsTheGoodImages) {
   EXPECT_EQ(done.image_errors(0).code(), "DataInspectionFailed");
 }
 
+// The retry policy at submit and poll time, end to end through the manager.
+class RetryPolicyTest : public TaskManagerTest {
+ protected:
+  static absl::Status Refusal(int http_status, const std::string& code,
+                              std::optional<absl::Duration> retry_after = std::nullopt) {
+    dashscope::UpstreamError e;
+    e.kind = dashscope::ClassifyError(http_status, code);
+    e.http_status = http_status;
+    e.code = code;
+    e.request_id = "req-" + code;
+    e.retry_after = retry_after;
+    return dashscope::UpstreamErrorStatus(e);
+  }
+  void RefuseCreate(const absl::Status& status) {
+    ASSERT_EQ(upstream_.creates.size(), 1u);
+    testing::FakeUpstream::Pop(upstream_.creates).done(status);
+    executor_.RunUntilIdle();
+  }
+};
+
+TEST_F(RetryPolicyTest, ServerErrorsAreRetriedWithBackoffThenFailKeepingTheCode) {
+  v1::Task task = Create("qwen-image-plus");
+  for (int attempt = 1; attempt < options_.submit_backoff.max_attempts; ++attempt) {
+    RefuseCreate(Refusal(500, "InternalError"));
+    EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_QUEUED) << attempt;
+    executor_.AdvanceBy(options_.submit_backoff.max);  // past any jittered delay
+  }
+  RefuseCreate(Refusal(500, "InternalError"));
+  v1::Task failed = Get(task.id());
+  EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(failed.error().code(), "InternalError");
+  EXPECT_TRUE(upstream_.creates.empty());
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
+}
+
+TEST_F(RetryPolicyTest, ThrottledSubmitWaitsForRetryAfter) {
+  v1::Task task = Create("qwen-image-plus");
+  RefuseCreate(Refusal(429, "Throttling.RateQuota", absl::Seconds(10)));
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_QUEUED);
+  executor_.AdvanceBy(absl::Seconds(9));
+  EXPECT_TRUE(upstream_.creates.empty());
+  executor_.AdvanceBy(absl::Seconds(2));
+  ASSERT_EQ(upstream_.creates.size(), 1u);
+  AnswerCreate("up-retry-after");
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_PENDING);
+}
+
+TEST_F(RetryPolicyTest, ThrottlingIsRetriedPastTheAttemptLimit) {
+  v1::Task task = Create("qwen-image-plus");
+  for (int i = 0; i < options_.submit_backoff.max_attempts + 2; ++i) {
+    RefuseCreate(Refusal(429, "Throttling"));
+    EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_QUEUED) << i;
+    executor_.AdvanceBy(options_.submit_backoff.max);
+  }
+}
+
+TEST_F(RetryPolicyTest, BillingAndQuotaCodesAreTerminal) {
+  for (const auto& [status, code] : std::vector<std::pair<int, std::string>>{
+           {400, "Arrearage"}, {429, "PrepaidBillOverdue"}, {429, "CommodityNotPurchased"},
+           {403, "AllocationQuota.FreeTierOnly"}}) {
+    v1::Task task = Create("qwen-image-plus");
+    RefuseCreate(Refusal(status, code));
+    v1::Task failed = Get(task.id());
+    EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED) << code;
+    EXPECT_EQ(failed.error().code(), code);
+    EXPECT_EQ(failed.error().upstream_request_id(), "req-" + code);
+  }
+}
+
+TEST_F(RetryPolicyTest, ThrottledPollPausesEveryTaskQuery) {
+  options_.task_queries_per_second = 20;
+  Restart();
+  Create("qwen-image-plus");
+  AnswerCreate("up-throttled");
+  executor_.AdvanceBy(absl::Seconds(1));
+  ASSERT_EQ(upstream_.gets.size(), 1u);
+  testing::FakeUpstream::Pop(upstream_.gets)
+      .done(Refusal(429, "Throttling.RateQuota", absl::Seconds(5)));
+  executor_.RunUntilIdle();
+  executor_.AdvanceBy(absl::Seconds(4));
+  EXPECT_TRUE(upstream_.gets.empty());
+  executor_.AdvanceBy(absl::Seconds(2));
+  EXPECT_EQ(upstream_.gets.size(), 1u);
+}
+
+// A create whose reply was lost is looked up in the batch list, never re-sent.
+class UnknownCreateTest : public RetryPolicyTest {
+ protected:
+  static absl::Status LostReply() {
+    dashscope::UpstreamError e;
+    e.kind = dashscope::UpstreamError::Kind::kOutcomeUnknown;
+    e.code = "Transport";
+    e.message = "connection reset after the request was sent";
+    return dashscope::UpstreamErrorStatus(e);
+  }
+  dashscope::TaskListEntry Entry(const std::string& upstream_id) {
+    dashscope::TaskListEntry entry;
+    entry.task_id = upstream_id;
+    entry.status = TaskStatus::kRunning;
+    entry.model_name = "qwen-image-plus";
+    entry.request_id = "req-lost";
+    entry.gmt_create = clock_.Now();
+    return entry;
+  }
+  // Answers the next list lookup (after its spacing) with `entries`.
+  void AnswerList(std::vector<dashscope::TaskListEntry> entries) {
+    executor_.AdvanceBy(absl::Seconds(2));
+    ASSERT_EQ(upstream_.lists.size(), 1u);
+    dashscope::TaskListPage page;
+    page.total = static_cast<int>(entries.size());
+    page.total_page = 1;
+    page.data = std::move(entries);
+    testing::FakeUpstream::Pop(upstream_.lists).done(page);
+    executor_.RunUntilIdle();
+  }
+};
+
+TEST_F(UnknownCreateTest, TheOneUnclaimedTaskInTheWindowIsAdopted) {
+  v1::Task task = Create("qwen-image-plus");
+  RefuseCreate(LostReply());
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 1);  // it may be running upstream
+  AnswerList({Entry("up-found")});
+  v1::Task found = Get(task.id());
+  EXPECT_EQ(found.upstream_task_id(), "up-found");
+  EXPECT_EQ(found.state(), v1::TASK_STATE_RUNNING);
+  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/r.png"});
+  AnswerDownloads(1328, 1328);
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_TRUE(upstream_.creates.empty());
+}
+
+TEST_F(UnknownCreateTest, SeveralCandidatesAreNotGuessedBetween) {
+  v1::Task task = Create("qwen-image-plus");
+  RefuseCreate(LostReply());
+  AnswerList({Entry("up-x"), Entry("up-y")});
+  v1::Task failed = Get(task.id());
+  EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(failed.error().code(), "SubmitOutcomeUnknown");
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
+  EXPECT_TRUE(upstream_.creates.empty());
+}
+
+TEST_F(UnknownCreateTest, TasksClaimedByCreateRepliesAreNoCandidates) {
+  v1::Task first = Create("qwen-image-plus");
+  AnswerCreate("up-mine");
+  v1::Task lost = Create("qwen-image-plus");
+  RefuseCreate(LostReply());
+  for (int lookup = 0; lookup < 3; ++lookup) AnswerList({Entry("up-mine")});
+  EXPECT_EQ(Get(lost.id()).error().code(), "SubmitOutcomeUnknown");
+  EXPECT_EQ(Get(first.id()).upstream_task_id(), "up-mine");
+  EXPECT_TRUE(upstream_.creates.empty());
+}
+
 }  // namespace
 }  // namespace qwenimage::tasks

@@ -1,0 +1,331 @@
+#include "bench/scenarios.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "bench/echo_server.h"
+#include "bench/gateway_process.h"
+#include "bench/load.h"
+#include "bench/stats.h"
+#include "bench/watchers.h"
+
+namespace qwenimage::bench {
+namespace {
+
+using Requests = std::vector<std::pair<std::string, v1::CreateTaskRequest>>;
+
+// The simulator's account limits when they are on (its defaults, DashScope's documented ones).
+constexpr int kRunningLimit = 2;
+constexpr double kSubmitsPerSecond = 2;
+constexpr double kTaskQueriesPerSecond = 20;
+
+absl::StatusOr<std::unique_ptr<Environment>> StartEnvironment(const BenchOptions& options,
+                                                              const std::string& name, bool limits,
+                                                              absl::Duration min,
+                                                              absl::Duration max) {
+  EnvironmentOptions env;
+  env.gateway_binary = options.gateway_binary;
+  env.work_dir = absl::StrCat(options.work_dir, "/", name);
+  env.limits = limits;
+  env.task_duration = {min, max};
+  return Environment::Start(env);
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+std::string Fixed(double v, int digits = 1) { return absl::StrFormat("%.*f", digits, v); }
+
+std::string Ms(absl::Duration d) {
+  return absl::StrFormat("%.0f ms", absl::ToDoubleMilliseconds(d));
+}
+
+Requests MakeRequests(int n, int tenants, const std::string& tenant_prefix) {
+  Requests requests;
+  for (int i = 0; i < n; ++i) {
+    requests.emplace_back(absl::StrCat(tenant_prefix, i % tenants),
+                          BenchTaskRequest(absl::StrCat("bench image ", i)));
+  }
+  return requests;
+}
+
+// Creates every request at once and opens a watcher on each created task.
+LoadResult SubmitAndWatch(Environment& env, const Requests& requests, Watchers& watchers) {
+  std::vector<v1::Task> tasks;
+  LoadResult created = CreateAll(env.stub(), requests, &tasks);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].id().empty()) watchers.Watch(env.stub(), requests[i].first, tasks[i].id());
+  }
+  return created;
+}
+
+std::map<std::string, int> CountStates(const std::vector<WatchRecord>& records) {
+  std::map<std::string, int> states;
+  for (const WatchRecord& r : records) {
+    states[r.terminal_at == absl::InfinitePast() ? "UNFINISHED"
+                                                 : v1::TaskState_Name(r.final_task.state())]++;
+  }
+  return states;
+}
+
+void AddGatewayFigures(Environment& env, const CpuMeter& cpu, Row& row) {
+  row.rss_mb = static_cast<double>(RssBytes(env.gateway_pid())) / (1 << 20);
+  row.cpu_core = cpu.CoreFraction();
+  row.upstream = env.Upstream();
+}
+
+// Busy upstream slot time over the window from the first create to the last end, as the
+// simulator lists its tasks (epoch ms).
+struct SlotUse {
+  double busy_seconds = 0;
+  double window_seconds = 0;
+  std::map<std::string, absl::Time> end_by_task;
+};
+
+SlotUse UpstreamSlotUse(const Environment& env) {
+  SlotUse use;
+  int64_t first = INT64_MAX;
+  int64_t last = 0;
+  for (const auto& row : env.UpstreamTasks()) {
+    int64_t created = 0, started = 0, ended = 0;
+    auto get = [&row](const char* k, int64_t* v) {
+      auto it = row.find(k);
+      return it != row.end() && absl::SimpleAtoi(it->second, v);
+    };
+    if (!get("gmt_create", &created) || !get("start_time", &started) || !get("end_time", &ended)) {
+      continue;
+    }
+    first = std::min(first, created);
+    last = std::max(last, ended);
+    use.busy_seconds += static_cast<double>(ended - started) / 1000;
+    use.end_by_task[row.at("task_id")] = absl::FromUnixMillis(ended);
+  }
+  if (last > first) use.window_seconds = static_cast<double>(last - first) / 1000;
+  return use;
+}
+
+absl::Duration SettleTimeout(int tasks, absl::Duration mean_duration) {
+  return mean_duration * (tasks / static_cast<double>(kRunningLimit)) * 2 + absl::Seconds(120);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Row>> RunOverhead(const BenchOptions& options) {
+  auto env = StartEnvironment(options, "overhead", /*limits=*/false, absl::Milliseconds(200),
+                              absl::Milliseconds(200));
+  if (!env.ok()) return env.status();
+  Watchers watchers;
+  SubmitAndWatch(**env, MakeRequests(1, 1, "overhead-"), watchers);
+  if (!watchers.AwaitTerminal(absl::Seconds(60))) {
+    return absl::DeadlineExceededError("overhead: the task did not finish");
+  }
+  const v1::Task task = watchers.Records().front().final_task;
+  EchoServer echo(task);
+  auto echo_stub = v1::ImageService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", echo.port()), grpc::InsecureChannelCredentials()));
+
+  std::vector<Row> rows;
+  for (int concurrency : {1, options.overhead_concurrency}) {
+    Row gateway;
+    gateway.scenario = absl::StrCat("overhead/get c=", concurrency);
+    CpuMeter cpu((*env)->gateway_pid());
+    FillFromLoad(RunGetTaskLoad((*env)->stub(), "overhead-0", task.id(), concurrency,
+                                options.overhead_duration),
+                 gateway);
+    AddGatewayFigures(**env, cpu, gateway);
+    Row bare;
+    bare.scenario = absl::StrCat("overhead/echo c=", concurrency);
+    FillFromLoad(
+        RunGetTaskLoad(*echo_stub, "overhead-0", task.id(), concurrency, options.overhead_duration),
+        bare);
+    double ratio = absl::FDivDuration(gateway.p50, bare.p50);
+    gateway.extra.emplace_back("p50 ratio gateway/echo", Fixed(ratio, 2));
+    gateway.extra.emplace_back("throughput ratio gateway/echo",
+                               Fixed(gateway.throughput / bare.throughput, 2));
+    rows.push_back(std::move(gateway));
+    rows.push_back(std::move(bare));
+  }
+  return rows;
+}
+
+absl::StatusOr<std::vector<Row>> RunBurst(const BenchOptions& options) {
+  const absl::Duration d = options.burst_task_duration;
+  auto env = StartEnvironment(options, "burst", /*limits=*/true, d, d);
+  if (!env.ok()) return env.status();
+  CpuMeter cpu((*env)->gateway_pid());
+  Watchers watchers;
+  const absl::Time start = absl::Now();
+  Row row;
+  row.scenario = "burst (create)";
+  FillFromLoad(
+      SubmitAndWatch(**env, MakeRequests(options.burst_tasks, options.burst_tenants, "tenant-"),
+                     watchers),
+      row);
+  watchers.AwaitTerminal(SettleTimeout(options.burst_tasks, d));
+  const double wall = absl::ToDoubleSeconds(absl::Now() - start);
+  AddGatewayFigures(**env, cpu, row);
+  std::map<std::string, int> states = CountStates(watchers.Records());
+  SlotUse use = UpstreamSlotUse(**env);
+  // Ceiling: the running limit keeps at most 2/d tasks per second going, the submit rate 2/s.
+  const double ceiling_per_min =
+      60 * std::min(kRunningLimit / absl::ToDoubleSeconds(d), kSubmitsPerSecond);
+  const int succeeded = states["TASK_STATE_SUCCEEDED"];
+  row.extra.emplace_back("tasks by final state",
+                         absl::StrJoin(states, ",", absl::PairFormatter("=")));
+  row.extra.emplace_back("upstream 429s", absl::StrCat(row.upstream.throttled));
+  row.extra.emplace_back("peak upstream running", absl::StrCat(row.upstream.peak_running));
+  row.extra.emplace_back(
+      "running-slot utilisation (first create..last end)",
+      absl::StrCat(Fixed(100 * use.busy_seconds / (kRunningLimit * use.window_seconds)), "%"));
+  row.extra.emplace_back(
+      "tasks/min vs ceiling",
+      absl::StrCat(Fixed(60 * succeeded / use.window_seconds), " / ", Fixed(ceiling_per_min)));
+  row.extra.emplace_back("wall (first create..last watcher event)",
+                         absl::StrCat(Fixed(wall), " s"));
+  return std::vector<Row>{std::move(row)};
+}
+
+absl::StatusOr<std::vector<Row>> RunLag(const BenchOptions& options) {
+  auto env = StartEnvironment(options, "lag", /*limits=*/true, absl::Seconds(2), absl::Seconds(8));
+  if (!env.ok()) return env.status();
+  CpuMeter cpu((*env)->gateway_pid());
+  Watchers watchers;
+  const absl::Time start = absl::Now();
+  LoadResult created = SubmitAndWatch(**env, MakeRequests(options.lag_tasks, 4, "lag-"), watchers);
+  watchers.AwaitTerminal(SettleTimeout(options.lag_tasks, absl::Seconds(5)));
+  const double wall = absl::ToDoubleSeconds(absl::Now() - start);
+  Row row;
+  row.scenario = "lag (notice)";
+  AddGatewayFigures(**env, cpu, row);  // before the bench's own list calls below
+  SlotUse use = UpstreamSlotUse(**env);
+  LoadResult lags;
+  lags.errors = created.errors;
+  for (const WatchRecord& r : watchers.Records()) {
+    ++lags.requests;
+    if (r.terminal_at == absl::InfinitePast()) {
+      ++lags.errors["UNFINISHED"];
+      continue;
+    }
+    auto end = use.end_by_task.find(r.final_task.upstream_task_id());
+    if (end == use.end_by_task.end()) {
+      ++lags.errors[v1::TaskState_Name(r.final_task.state())];
+      continue;
+    }
+    lags.latencies.push_back(r.terminal_at - end->second);
+  }
+  lags.wall = absl::Seconds(wall);
+  FillFromLoad(std::move(lags), row);
+  row.throughput = 0;  // not a rate scenario
+  row.extra.emplace_back("measures",
+                         "watcher's terminal event arrival - simulator task end_time (list, "
+                         "epoch ms); includes the image download");
+  const double budget = kTaskQueriesPerSecond * wall;
+  row.extra.emplace_back("task queries (get+list+cancel) vs budget 20/s x wall",
+                         absl::StrCat(row.upstream.task_queries, " / ", Fixed(budget, 0)));
+  row.extra.emplace_back(
+      "task queries per task",
+      Fixed(static_cast<double>(row.upstream.task_queries) / std::max(1, options.lag_tasks), 1));
+  return std::vector<Row>{std::move(row)};
+}
+
+absl::StatusOr<std::vector<Row>> RunStreams(const BenchOptions& options) {
+  // Tasks that stay RUNNING upstream for the whole scenario, so every stream stays open.
+  auto env = StartEnvironment(options, "streams", /*limits=*/false, absl::Hours(1), absl::Hours(1));
+  if (!env.ok()) return env.status();
+  constexpr int kTasks = 10;
+  std::vector<v1::Task> tasks;
+  CreateAll((*env)->stub(), MakeRequests(kTasks, 1, "streams-"), &tasks);
+  std::vector<std::unique_ptr<v1::ImageService::Stub>> stubs;
+  for (int i = 0; i < options.stream_connections; ++i) stubs.push_back((*env)->NewStub(i + 1));
+
+  const int64_t rss_before = RssBytes((*env)->gateway_pid());
+  Row row;
+  row.scenario = "streams (idle)";
+  Watchers watchers;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < options.streams; ++i) {
+    watchers.Watch(*stubs[i % stubs.size()], "streams-0", tasks[i % tasks.size()].id());
+  }
+  const bool all_open = watchers.AwaitSnapshots(options.streams, absl::Seconds(120));
+  const absl::Duration open_time = absl::Now() - start;
+  const int64_t rss_after = RssBytes((*env)->gateway_pid());
+  CpuMeter cpu((*env)->gateway_pid());
+  absl::SleepFor(options.idle_window);  // a benchmark, not a test: the window is the measure
+  AddGatewayFigures(**env, cpu, row);
+  LoadResult streams;
+  for (const WatchRecord& r : watchers.Records()) {
+    ++streams.requests;
+    if (r.done && !r.status.ok()) ++streams.errors[CodeName(r.status.error_code())];
+    if (!r.first_event) ++streams.errors["NO_SNAPSHOT"];
+  }
+  streams.wall = open_time;
+  FillFromLoad(std::move(streams), row);
+  row.extra.emplace_back("all streams open", all_open ? "yes" : "no");
+  row.extra.emplace_back("open time", Ms(open_time));
+  row.extra.emplace_back(
+      "gateway RSS before / after opening",
+      absl::StrCat(Fixed(rss_before / 1048576.0), " MB / ", Fixed(rss_after / 1048576.0), " MB"));
+  row.extra.emplace_back(
+      "RSS per stream",
+      absl::StrCat(Fixed(static_cast<double>(rss_after - rss_before) / options.streams / 1024),
+                   " KiB"));
+  row.extra.emplace_back("idle CPU over window",
+                         absl::StrCat(Fixed(row.cpu_core * 100, 2), "% of a core over ",
+                                      absl::FormatDuration(options.idle_window)));
+  return std::vector<Row>{std::move(row)};
+}
+
+absl::StatusOr<std::vector<Row>> RunFairness(const BenchOptions& options) {
+  const absl::Duration d = options.burst_task_duration;
+  auto env = StartEnvironment(options, "fairness", /*limits=*/true, d, d);
+  if (!env.ok()) return env.status();
+  CpuMeter cpu((*env)->gateway_pid());
+  Watchers watchers;
+  LoadResult heavy =
+      SubmitAndWatch(**env, MakeRequests(options.fairness_big, 1, "heavy-"), watchers);
+  LoadResult light =
+      SubmitAndWatch(**env, MakeRequests(options.fairness_small, 1, "light-"), watchers);
+  watchers.AwaitTerminal(SettleTimeout(options.fairness_big + options.fairness_small, d));
+  Row row;
+  row.scenario = "fairness";
+  heavy.latencies.insert(heavy.latencies.end(), light.latencies.begin(), light.latencies.end());
+  heavy.requests += light.requests;
+  for (const auto& [code, n] : light.errors) heavy.errors[code] += n;
+  FillFromLoad(std::move(heavy), row);
+  AddGatewayFigures(**env, cpu, row);
+
+  std::vector<WatchRecord> records = watchers.Records();
+  std::sort(records.begin(), records.end(), [](const WatchRecord& a, const WatchRecord& b) {
+    return a.terminal_at < b.terminal_at;
+  });
+  std::vector<int> light_ranks;
+  std::vector<absl::Duration> heavy_times, light_times;
+  int rank = 0;
+  for (const WatchRecord& r : records) {
+    if (r.terminal_at == absl::InfinitePast()) continue;
+    ++rank;
+    const v1::Task& t = r.final_task;
+    absl::Duration turnaround = FromProto(t.end_time()) - FromProto(t.create_time());
+    const bool is_light = r.tenant.rfind("light-", 0) == 0;
+    (is_light ? light_times : heavy_times).push_back(turnaround);
+    if (is_light) light_ranks.push_back(rank);
+  }
+  row.extra.emplace_back("light tenant's completion ranks",
+                         absl::StrCat(absl::StrJoin(light_ranks, ","), " of ", rank,
+                                      " (sent after ", options.fairness_big, " heavy tasks)"));
+  row.extra.emplace_back(
+      "turnaround p50 heavy / light",
+      absl::StrCat(Ms(Percentile(heavy_times, 0.5)), " / ", Ms(Percentile(light_times, 0.5))));
+  return std::vector<Row>{std::move(row)};
+}
+
+}  // namespace qwenimage::bench

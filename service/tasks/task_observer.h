@@ -1,0 +1,29 @@
+// TaskObserver: what the task layer reports about task lifecycles, for metrics. The Prometheus
+// implementation lives in service/metrics; the task layer knows nothing of it.
+#ifndef QWENIMAGE_SERVICE_TASKS_TASK_OBSERVER_H_
+#define QWENIMAGE_SERVICE_TASKS_TASK_OBSERVER_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "qwenimage/v1/task.pb.h"
+
+namespace qwenimage::tasks {
+
+// Called on task strands: implementations must be thread-safe and must not block.
+class TaskObserver {
+ public:
+  virtual ~TaskObserver() = default;
+  // A new task was stored (not an idempotent repeat).
+  virtual void OnTaskCreated(const v1::Task& task) {}
+  // The task reached a terminal state (timestamps set).
+  virtual void OnTaskFinished(const v1::Task& task) {}
+  // Upstream generation finished after `run` (submit or start to result).
+  virtual void OnUpstreamRun(const std::string& model, absl::Duration run) {}
+  // A submission is retried after an upstream refusal; `reason` is the upstream code.
+  virtual void OnSubmitRetry(const std::string& model, const std::string& reason) {}
+};
+
+}  // namespace qwenimage::tasks
+
+#endif  // QWENIMAGE_SERVICE_TASKS_TASK_OBSERVER_H_
