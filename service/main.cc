@@ -166,6 +166,8 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A peer that hangs up mid-write must fail that write, not end the process.
+  signal(SIGPIPE, SIG_IGN);
 
   absl::StatusOr<GatewayOptions> options = OptionsFromFlags();
   if (!options.ok()) {

@@ -4,7 +4,7 @@
 # the alert rules in deploy/monitoring.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source tests/e2e/lib.sh
+source tests/e2e/lib.bash
 dir=$(mktemp -d)
 prom_pid=""
 trap 'stop_gateway; [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT

@@ -3,7 +3,7 @@
 # calls an RPC with nothing but reflection to describe it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source tests/e2e/lib.sh
+source tests/e2e/lib.bash
 dir=$(mktemp -d)
 trap 'stop_gateway; rm -rf "$dir"' EXIT
 start_gateway "$dir"

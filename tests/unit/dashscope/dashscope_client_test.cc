@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
@@ -275,16 +276,15 @@ TEST_F(DashScopeClientTest, DownloadExpiredUrlIsTerminal) {
 TEST_F(DashScopeClientTest, DisallowedDownloadFailsWithoutRequestAndNotInline) {
   absl::Notification done;
   std::optional<absl::StatusOr<std::string>> value;
-  bool returned = false;
-  bool inline_call = false;
+  const std::thread::id test_thread = std::this_thread::get_id();
+  std::thread::id callback_thread;
   client_.Download("http://169.254.169.254/latest/meta-data", [&](absl::StatusOr<std::string> r) {
-    inline_call = !returned;
+    callback_thread = std::this_thread::get_id();
     value = std::move(r);
     done.Notify();
   });
-  returned = true;
   done.WaitForNotification();
-  EXPECT_FALSE(inline_call);
+  EXPECT_NE(callback_thread, test_thread);  // never inline
   EXPECT_TRUE(http_.calls().empty());
   auto e = GetUpstreamError(value->status());
   ASSERT_TRUE(e.has_value());

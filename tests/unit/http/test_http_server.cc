@@ -7,6 +7,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,7 +43,12 @@ std::string QueryValue(evhttp_request* request, const char* key) {
 
 TestHttpServer::TestHttpServer() {
   static std::once_flag once;
-  std::call_once(once, [] { evthread_use_pthreads(); });
+  std::call_once(once, [] {
+    evthread_use_pthreads();
+    // A reply written to a client that already hung up (e.g. over its size cap) must fail the
+    // write, not kill the test process.
+    signal(SIGPIPE, SIG_IGN);
+  });
   base_ = event_base_new();
   http_ = evhttp_new(base_);
   evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
