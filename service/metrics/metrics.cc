@@ -56,6 +56,10 @@ Metrics::Metrics(const BuildInfo& build)
                                     .Name("qwenimage_task_upstream_run_seconds")
                                     .Help("Upstream generation time, by model")
                                     .Register(*registry_)),
+      task_download_seconds(BuildHistogram()
+                                .Name("qwenimage_task_download_seconds")
+                                .Help("Time to download and store a task's images, by model")
+                                .Register(*registry_)),
       task_duration_seconds(BuildHistogram()
                                 .Name("qwenimage_task_duration_seconds")
                                 .Help("Time from creation to a terminal state, by model and state")

@@ -44,6 +44,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& tasks_finished;
   prometheus::Family<prometheus::Histogram>& task_queue_wait_seconds;
   prometheus::Family<prometheus::Histogram>& task_upstream_run_seconds;
+  prometheus::Family<prometheus::Histogram>& task_download_seconds;
   prometheus::Family<prometheus::Histogram>& task_duration_seconds;
   prometheus::Family<prometheus::Counter>& submit_retries;  // {model, code}
   // Upstream HTTP, labels {endpoint, status, code} / {endpoint}; throttled {code}.

@@ -58,6 +58,11 @@ void TaskMetrics::OnUpstreamRun(const std::string& model, absl::Duration run) {
       .Observe(absl::ToDoubleSeconds(run));
 }
 
+void TaskMetrics::OnImagesStored(const std::string& model, absl::Duration download) {
+  metrics_.task_download_seconds.Add({{"model", model}}, Metrics::SlowBuckets())
+      .Observe(absl::ToDoubleSeconds(download));
+}
+
 void TaskMetrics::OnSubmitRetry(const std::string& model, const std::string& reason) {
   metrics_.submit_retries.Add({{"model", model}, {"code", reason}}).Increment();
 }

@@ -21,6 +21,7 @@ class TaskMetrics final : public tasks::TaskObserver {
   void OnTaskCreated(const v1::Task& task) override;
   void OnTaskFinished(const v1::Task& task) override;
   void OnUpstreamRun(const std::string& model, absl::Duration run) override;
+  void OnImagesStored(const std::string& model, absl::Duration download) override;
   void OnSubmitRetry(const std::string& model, const std::string& reason) override;
 
  private:

@@ -34,6 +34,7 @@ struct TaskManager::Active {
   dashscope::UpstreamTask result;  // upstream outcome while its images download
   std::vector<std::optional<v1::Image>> downloaded;
   size_t downloads_left = 0;
+  absl::Time downloads_started;
 
   // Guarded by TaskManager::mu_.
   v1::Task published;

@@ -111,8 +111,7 @@ void TaskManager::SubmitSync(const ActivePtr& a) {
   upstream_.Generate(ToParams(task.spec()), OnStrand(a, &TaskManager::OnSyncResult));
 }
 
-void TaskManager::OnSyncResult(const ActivePtr& a,
-                               absl::StatusOr<dashscope::UpstreamTask> result) {
+void TaskManager::OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result) {
   if (!result.ok()) {
     OnSubmitFailed(a, result.status());
     return;
@@ -153,8 +152,8 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
     absl::Duration delay = BackoffDelay(policy, a->submit_attempts, retry_after);
     if (kind == UpstreamError::Kind::kThrottled) scheduler_.Throttle(a->model, delay);
     observer().OnSubmitRetry(a->model, error.has_value() ? error->code : "Unknown");
-    spdlog::warn("task {}: upstream refused the submission ({}); retrying in {}", a->id,
-                 std::string(status.message()), absl::FormatDuration(delay));
+    spdlog::warn("task {}: tenant={} upstream refused the submission ({}); retrying in {}", a->id,
+                 a->tenant, std::string(status.message()), absl::FormatDuration(delay));
     task.set_state(v1::TASK_STATE_QUEUED);
     task.clear_submit_time();
     task.clear_start_time();
@@ -173,8 +172,7 @@ void TaskManager::RequeueAfter(const ActivePtr& a, absl::Duration delay) {
   auto requeue = [this, a] {
     a->strand->Post([this, a] {
       if (IsTerminal(a->record.task.state()) || Stopping()) return;
-      absl::StatusOr<int> position =
-          scheduler_.Enqueue(a->model, a->tenant, a->id, /*front=*/true);
+      absl::StatusOr<int> position = scheduler_.Enqueue(a->model, a->tenant, a->id, /*front=*/true);
       if (!position.ok()) {
         Finish(a, v1::TASK_STATE_FAILED,
                GatewayError("QueueFull", position.status().message(), /*retryable=*/true));
@@ -216,7 +214,8 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
       query_budget_.PauseUntil(clock_.Now() + BackoffDelay(options_.submit_backoff,
                                                            a->poll_failures, error->retry_after));
     }
-    spdlog::warn("task {}: polling failed: {}", a->id, std::string(polled.status().message()));
+    spdlog::warn("task {}: tenant={} polling failed: {}", a->id, a->tenant,
+                 std::string(polled.status().message()));
     SchedulePoll(a);
     return;
   }
@@ -302,6 +301,7 @@ void TaskManager::StartDownloads(const ActivePtr& a, dashscope::UpstreamTask res
   a->result = std::move(result);
   a->downloaded.assign(a->result.images.size(), std::nullopt);
   a->downloads_left = a->result.images.size();
+  a->downloads_started = clock_.Now();
   for (size_t i = 0; i < a->result.images.size(); ++i) DownloadOne(a, i, 1);
 }
 
@@ -353,6 +353,7 @@ void TaskManager::OnDownloaded(const ActivePtr& a, size_t i, int attempt,
   task.clear_images();
   for (std::optional<v1::Image>& img : a->downloaded) *task.add_images() = *std::move(img);
   a->downloaded.clear();
+  observer().OnImagesStored(a->model, clock_.Now() - a->downloads_started);
   Finish(a, v1::TASK_STATE_SUCCEEDED, std::nullopt);
 }
 
@@ -387,8 +388,8 @@ void TaskManager::CancelOnStrand(const ActivePtr& a, TaskCallback done) {
         AddRequestId(a->record.task, reply.status());
         // Typically UnsupportedOperation: it started running meanwhile. Either way the caller
         // asked to stop, so the gateway drops it and discards any result.
-        spdlog::info("task {}: upstream cancel refused ({}); cancelled locally", a->id,
-                     std::string(reply.status().message()));
+        spdlog::info("task {}: tenant={} upstream cancel refused ({}); cancelled locally", a->id,
+                     a->tenant, std::string(reply.status().message()));
       }
       ReleaseSlot(a);
       Finish(a, v1::TASK_STATE_CANCELLED, std::move(reason));

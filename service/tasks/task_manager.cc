@@ -140,9 +140,9 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
   if (!stored.ok()) return stored.status();
   if (!inserted) {
     if (stored->fingerprint != record.fingerprint) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "request_id \"", request_id, "\" was already used for task ", stored->task.id(),
-          " with different parameters"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("request_id \"", request_id, "\" was already used for task ",
+                       stored->task.id(), " with different parameters"));
     }
     return Get(tenant, stored->task.id());
   }
@@ -206,18 +206,15 @@ absl::StatusOr<ListResult> TaskManager::List(const store::ListQuery& query) {
   return result;
 }
 
-void TaskManager::Cancel(const std::string& tenant, const std::string& task_id,
-                         TaskCallback done) {
+void TaskManager::Cancel(const std::string& tenant, const std::string& task_id, TaskCallback done) {
   if (ActivePtr a = Find(task_id); a != nullptr && a->tenant == tenant) {
-    a->strand->Post([this, a, done = std::move(done)]() mutable {
-      CancelOnStrand(a, std::move(done));
-    });
+    a->strand->Post(
+        [this, a, done = std::move(done)]() mutable { CancelOnStrand(a, std::move(done)); });
     return;
   }
   absl::StatusOr<v1::Task> task = Get(tenant, task_id);
-  executor_.Run([done = std::move(done), task = std::move(task)]() mutable {
-    done(std::move(task));
-  });
+  executor_.Run(
+      [done = std::move(done), task = std::move(task)]() mutable { done(std::move(task)); });
 }
 
 absl::Status TaskManager::Delete(const std::string& tenant, const std::string& task_id) {
@@ -253,9 +250,8 @@ absl::StatusOr<uint64_t> TaskManager::Watch(const std::string& tenant, const std
   }
   absl::StatusOr<v1::Task> task = Get(tenant, task_id);
   if (!task.ok()) return task.status();
-  executor_.Run([watcher = std::move(watcher), task = *std::move(task)] {
-    watcher->OnTaskUpdate(task);
-  });
+  executor_.Run(
+      [watcher = std::move(watcher), task = *std::move(task)] { watcher->OnTaskUpdate(task); });
   return 0;
 }
 
@@ -274,9 +270,8 @@ absl::StatusOr<std::string> TaskManager::ReadImage(const std::string& tenant,
   absl::StatusOr<v1::Task> task = Get(tenant, task_id);
   if (!task.ok()) return task.status();
   if (task->state() != v1::TASK_STATE_SUCCEEDED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("task ", task_id, " has no images: it is ",
-                     v1::TaskState_Name(task->state())));
+    return absl::FailedPreconditionError(absl::StrCat("task ", task_id, " has no images: it is ",
+                                                      v1::TaskState_Name(task->state())));
   }
   if (index < 0 || index >= task->images_size()) {
     return absl::NotFoundError(absl::StrCat("task ", task_id, " has no image ", index, " (it has ",
@@ -291,7 +286,7 @@ void TaskManager::Commit(const ActivePtr& a) {
   ToProto(clock_.Now(), task.mutable_update_time());
   if (absl::Status s = tasks_.Update(a->record); !s.ok()) {
     // The process still has the state; the next transition (or restart) retries the write.
-    spdlog::error("task {}: persisting state {} failed: {}", a->id,
+    spdlog::error("task {}: tenant={} persisting state {} failed: {}", a->id, a->tenant,
                   v1::TaskState_Name(task.state()), s.ToString());
   }
   Publish(a, task, IsTerminal(task.state()));

@@ -20,6 +20,9 @@ class TaskObserver {
   virtual void OnTaskFinished(const v1::Task& task) {}
   // Upstream generation finished after `run` (submit or start to result).
   virtual void OnUpstreamRun(const std::string& model, absl::Duration run) {}
+  // Every image of a succeeded task was downloaded and stored, `download` after upstream's
+  // result arrived.
+  virtual void OnImagesStored(const std::string& model, absl::Duration download) {}
   // A submission is retried after an upstream refusal; `reason` is the upstream code.
   virtual void OnSubmitRetry(const std::string& model, const std::string& reason) {}
 };

@@ -52,8 +52,7 @@ bool TaskManager::IsClaimed(const std::string& upstream_id) const {
   return claimed_.contains(upstream_id);
 }
 
-void TaskManager::ResolveUnknownCreate(const ActivePtr& a, const absl::Status& cause,
-                                       int lookup) {
+void TaskManager::ResolveUnknownCreate(const ActivePtr& a, const absl::Status& cause, int lookup) {
   const absl::Time sent = FromProto(a->record.task.submit_time());
   dashscope::TaskListQuery query;
   query.start_time = sent - kWindowMargin;
@@ -62,12 +61,12 @@ void TaskManager::ResolveUnknownCreate(const ActivePtr& a, const absl::Status& c
   query.page_size = 100;
   absl::Time when = std::max(clock_.Now() + kLookupSpacing, query_budget_.Reserve());
   executor_.RunAt(when, [this, a, cause, lookup, query = std::move(query)] {
-    upstream_.ListTasks(query, [this, a, cause, lookup](
-                                   absl::StatusOr<dashscope::TaskListPage> page) mutable {
-      a->strand->Post([this, a, cause, lookup, page = std::move(page)]() mutable {
-        OnUnknownCreateListed(a, cause, lookup, std::move(page));
-      });
-    });
+    upstream_.ListTasks(
+        query, [this, a, cause, lookup](absl::StatusOr<dashscope::TaskListPage> page) mutable {
+          a->strand->Post([this, a, cause, lookup, page = std::move(page)]() mutable {
+            OnUnknownCreateListed(a, cause, lookup, std::move(page));
+          });
+        });
   });
 }
 
@@ -91,8 +90,9 @@ void TaskManager::OnUnknownCreateListed(const ActivePtr& a, const absl::Status& 
   const bool complete = page.ok() && page->total_page <= 1;
   if (complete && candidates.size() == 1 && ClaimUpstreamId(candidates[0]->task_id)) {
     const dashscope::TaskListEntry& found = *candidates[0];
-    spdlog::info("task {}: create outcome was unknown; found upstream task {} in the list", a->id,
-                 found.task_id);
+    spdlog::info(
+        "task {}: tenant={} create outcome was unknown; found upstream task {} in the list", a->id,
+        a->tenant, found.task_id);
     task.set_upstream_task_id(found.task_id);
     if (!found.request_id.empty()) task.add_upstream_request_ids(found.request_id);
     task.set_state(found.status == dashscope::TaskStatus::kPending ? v1::TASK_STATE_PENDING
@@ -105,9 +105,10 @@ void TaskManager::OnUnknownCreateListed(const ActivePtr& a, const absl::Status& 
     ResolveUnknownCreate(a, cause, lookup + 1);
     return;
   }
-  spdlog::warn("task {}: create outcome unknown and not resolved ({} candidates in the list{})",
-               a->id, candidates.size(),
-               page.ok() ? "" : absl::StrCat("; list failed: ", page.status().message()));
+  spdlog::warn(
+      "task {}: tenant={} create outcome unknown and not resolved ({} candidates in the list{})",
+      a->id, a->tenant, candidates.size(),
+      page.ok() ? "" : absl::StrCat("; list failed: ", page.status().message()));
   ReleaseSlot(a);
   FailUnknownOutcome(a, cause);
 }

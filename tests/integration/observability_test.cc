@@ -66,6 +66,8 @@ TEST_F(ObservabilityTest, SeriesMoveWithAWorkload) {
       1);
   EXPECT_EQ(
       SampleValue(text, R"(qwenimage_task_upstream_run_seconds_count{model="qwen-image-max"})"), 1);
+  EXPECT_EQ(SampleValue(text, R"(qwenimage_task_download_seconds_count{model="qwen-image-max"})"),
+            1);
   EXPECT_GE(SampleValue(text, "qwenimage_images_stored_total").value_or(0), 1);
   EXPECT_GT(SampleValue(text, "qwenimage_image_stored_bytes_total").value_or(0), 0);
   EXPECT_EQ(SampleValue(text, "qwenimage_upstream_task_query_budget_per_second"), 20);

@@ -48,9 +48,12 @@ TEST(TaskMetricsTest, RecordsUpstreamRunsAndRetries) {
   TaskMetrics observer(metrics);
   observer.OnUpstreamRun("qwen-image", absl::Milliseconds(1500));
   observer.OnSubmitRetry("qwen-image", "Throttling.RateQuota");
+  observer.OnImagesStored("qwen-image", absl::Milliseconds(250));
   std::string text = MetricsText(*metrics.registry());
   EXPECT_EQ(SampleValue(text, R"(qwenimage_task_upstream_run_seconds_sum{model="qwen-image"})"),
             1.5);
+  EXPECT_EQ(SampleValue(text, R"(qwenimage_task_download_seconds_sum{model="qwen-image"})"),
+            0.25);
   EXPECT_EQ(
       SampleValue(
           text,
