@@ -1,6 +1,8 @@
 // The upstream half of TaskManager: submit (sync or async), poll, download, cancel. Every method
 // here runs on the task's strand.
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -30,6 +32,12 @@ void AddRequestId(v1::Task& task, const absl::Status& status) {
   if (auto e = dashscope::GetUpstreamError(status); e.has_value()) {
     AddRequestId(task, e->request_id);
   }
+}
+
+// The DashScope request id a failed call carried, for log lines ("" if none).
+std::string UpstreamRequestId(const absl::Status& status) {
+  std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
+  return e.has_value() ? e->request_id : "";
 }
 
 // Task-level failure codes that a resubmission may cure (server-side trouble).
@@ -152,8 +160,11 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
     absl::Duration delay = BackoffDelay(policy, a->submit_attempts, retry_after);
     if (kind == UpstreamError::Kind::kThrottled) scheduler_.Throttle(a->model, delay);
     observer().OnSubmitRetry(a->model, error.has_value() ? error->code : "Unknown");
-    spdlog::warn("task {}: tenant={} upstream refused the submission ({}); retrying in {}", a->id,
-                 a->tenant, std::string(status.message()), absl::FormatDuration(delay));
+    spdlog::warn(
+        "task {}: tenant={} upstream_request_id={} upstream refused the submission ({}); "
+        "retrying in {}",
+        a->id, a->tenant, UpstreamRequestId(status), std::string(status.message()),
+        absl::FormatDuration(delay));
     task.set_state(v1::TASK_STATE_QUEUED);
     task.clear_submit_time();
     task.clear_start_time();
@@ -214,8 +225,8 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
       query_budget_.PauseUntil(clock_.Now() + BackoffDelay(options_.submit_backoff,
                                                            a->poll_failures, error->retry_after));
     }
-    spdlog::warn("task {}: tenant={} polling failed: {}", a->id, a->tenant,
-                 std::string(polled.status().message()));
+    spdlog::warn("task {}: tenant={} upstream_request_id={} polling failed: {}", a->id, a->tenant,
+                 UpstreamRequestId(polled.status()), std::string(polled.status().message()));
     SchedulePoll(a);
     return;
   }

@@ -317,6 +317,14 @@ void TaskManager::Finish(const ActivePtr& a, v1::TaskState state,
   task.set_queue_position(0);
   ToProto(clock_.Now(), task.mutable_end_time());
   if (error.has_value()) *task.mutable_error() = *std::move(error);
+  if (state == v1::TASK_STATE_FAILED) {
+    // A rejected key or account is the operator's problem: say so loudly.
+    const v1::TaskError& e = task.error();
+    const bool operator_problem = e.http_status() == 401 || e.http_status() == 403;
+    spdlog::log(operator_problem ? spdlog::level::err : spdlog::level::warn,
+                "task {}: tenant={} upstream_request_id={} failed: code={} {}", a->id, a->tenant,
+                e.upstream_request_id(), e.code(), e.message());
+  }
   observer().OnTaskFinished(task);  // before Commit: a watcher seeing the end sees it counted
   Commit(a);
 }
