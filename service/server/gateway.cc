@@ -61,9 +61,11 @@ struct Gateway::Parts {
     probe.reset();  // it sends through `http` and reports to `health`
     // I/O callbacks post to the executor and reach the manager: stop them before either goes.
     if (manager) manager->Shutdown();
+    // Destroying the HTTP client completes its outstanding requests (CANCELLED); those
+    // callbacks run through the DashScope client and its metering wrapper, so both go after it.
+    http.reset();
     metered_upstream.reset();
     upstream.reset();
-    http.reset();
     executor.reset();
   }
 };
