@@ -1,5 +1,6 @@
-# Helpers for the end-to-end checks: start a --simulate gateway on a free port and stop it.
-# Sourced, not run. Sets GATEWAY_PORT and GATEWAY_PID; the caller's EXIT trap stops it.
+# Helpers for the end-to-end checks: start a --simulate gateway on a free port and stop it; check
+# PNG files and the client examples. Sourced, not run. start_gateway sets GATEWAY_PORT and
+# GATEWAY_PID; the caller's EXIT trap stops it.
 BUILD_DIR="${BUILD_DIR:-build}"
 
 start_gateway() {
@@ -22,4 +23,83 @@ stop_gateway() {
   [ -n "${GATEWAY_PID:-}" ] || return 0
   kill -TERM "$GATEWAY_PID" 2>/dev/null || true
   wait "$GATEWAY_PID" 2>/dev/null || true
+}
+
+# file_hex FILE OFFSET LENGTH: those bytes of FILE as lowercase hex.
+file_hex() { od -An -tx1 -j"$2" -N"$3" "$1" | tr -d ' \n'; }
+
+# check_pngs DIR COUNT WIDTH HEIGHT: DIR holds exactly COUNT files, each a whole PNG (signature,
+# IHDR first, IEND last) of WIDTH x HEIGHT pixels as its IHDR says.
+check_pngs() {
+  local dir="$1" count="$2" width="$3" height="$4" f found=0
+  for f in "$dir"/*; do
+    [ -f "$f" ] || continue
+    found=$((found + 1))
+    if [ "$(file_hex "$f" 0 8)" != 89504e470d0a1a0a ] ||
+       [ "$(file_hex "$f" 12 4)" != 49484452 ]; then
+      echo "$f: not a PNG (signature or IHDR missing)"; return 1
+    fi
+    if [ "$(tail -c 12 "$f" | od -An -tx1 | tr -d ' \n')" != 0000000049454e44ae426082 ]; then
+      echo "$f: truncated PNG (no IEND at the end)"; return 1
+    fi
+    local w=$((16#$(file_hex "$f" 16 4))) h=$((16#$(file_hex "$f" 20 4)))
+    if [ "$w" != "$width" ] || [ "$h" != "$height" ]; then
+      echo "$f: ${w}x${h}, want ${width}x${height}"; return 1
+    fi
+  done
+  if [ "$found" != "$count" ]; then
+    echo "$dir: $found files, want $count:"; ls -l "$dir"; return 1
+  fi
+}
+
+# run_to DIR NAME CMD...: runs CMD with its output in DIR/NAME.{out,err}; its exit code in RUN_RC.
+run_to() {
+  local dir="$1" name="$2"; shift 2
+  RUN_RC=0
+  "$@" >"$dir/$name.out" 2>"$dir/$name.err" || RUN_RC=$?
+}
+
+# show_run DIR NAME: prints what run_to DIR NAME captured.
+show_run() { echo "-- stdout"; cat "$1/$2.out"; echo "-- stderr"; cat "$1/$2.err"; }
+
+# check_client_example DIR CMD...: runs a client example (client/examples/*; CMD with its
+# interpreter) against the started gateway: a free-size and a fixed-size model write whole PNGs of
+# the requested size and count; the tenant metadata reaches the gateway; an unknown model exits 2
+# with INVALID_ARGUMENT; a task that ends FAILED exits 3 and writes nothing.
+check_client_example() {
+  local dir="$1"; shift
+  local server="127.0.0.1:$GATEWAY_PORT" id saved
+
+  run_to "$dir" free "$@" --server="$server" --tenant=e2e-client --model=qwen-image-2.0 \
+    --prompt="a lighthouse at dusk" --size="1024*768" --n=2 --seed=7 --out="$dir/free"
+  [ "$RUN_RC" = 0 ] || { echo "qwen-image-2.0 n=2: exit $RUN_RC"; show_run "$dir" free; return 1; }
+  check_pngs "$dir/free" 2 1024 768 || { show_run "$dir" free; return 1; }
+  grep -q "  SUCCEEDED  qwen-image-2.0$" "$dir/free.out" ||
+    { echo "no SUCCEEDED line"; show_run "$dir" free; return 1; }
+  # The task belongs to the tenant sent as metadata, and is NOT_FOUND (exit 5) for the default one.
+  saved=("$dir"/free/*-0.png)
+  id=$(basename "${saved[0]}" -0.png)
+  run_to "$dir" get "$BUILD_DIR/client/qwen-image" --server="$server" --tenant=e2e-client get "$id"
+  [ "$RUN_RC" = 0 ] || { echo "task $id is not the tenant's"; show_run "$dir" get; return 1; }
+  run_to "$dir" get "$BUILD_DIR/client/qwen-image" --server="$server" get "$id"
+  [ "$RUN_RC" = 5 ] || { echo "the default tenant sees task $id"; show_run "$dir" get; return 1; }
+
+  run_to "$dir" fixed "$@" --server="$server" --model=qwen-image-plus --prompt="a red fox" \
+    --size="928*1664" --out="$dir/fixed"
+  [ "$RUN_RC" = 0 ] || { echo "qwen-image-plus: exit $RUN_RC"; show_run "$dir" fixed; return 1; }
+  check_pngs "$dir/fixed" 1 928 1664 || { show_run "$dir" fixed; return 1; }
+
+  run_to "$dir" invalid "$@" --server="$server" --model=no-such-model --prompt=x \
+    --out="$dir/invalid"
+  if [ "$RUN_RC" != 2 ] || ! grep -q "INVALID_ARGUMENT" "$dir/invalid.err"; then
+    echo "unknown model: exit $RUN_RC, want 2 with INVALID_ARGUMENT"
+    show_run "$dir" invalid; return 1
+  fi
+
+  run_to "$dir" failed "$@" --server="$server" --model=qwen-image-plus \
+    --prompt="a fox [sim:task_fail=InternalError.Algo]" --out="$dir/failed"
+  if [ "$RUN_RC" != 3 ] || ! grep -q "FAILED: InternalError.Algo" "$dir/failed.err"; then
+    echo "failed task: exit $RUN_RC, want 3 with the task's error"; show_run "$dir" failed; return 1
+  fi
+  [ -z "$(ls -A "$dir/failed" 2>/dev/null)" ] || { echo "a failed task wrote files"; return 1; }
 }
