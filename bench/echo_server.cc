@@ -1,5 +1,9 @@
 #include "bench/echo_server.h"
 
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
 #include <utility>
 
 namespace qwenimage::bench {
@@ -29,5 +33,18 @@ EchoServer::EchoServer(v1::Task reply) : service_(std::make_unique<Service>(std:
 }
 
 EchoServer::~EchoServer() { server_->Shutdown(); }
+
+int ServeEcho(const std::string& reply_path) {
+  v1::Task reply;
+  std::ifstream in(reply_path, std::ios::binary);
+  if (!in || !reply.ParseFromIstream(&in)) {
+    std::cerr << "cannot read the echo reply from " << reply_path << "\n";
+    return 1;
+  }
+  EchoServer server(std::move(reply));
+  if (server.port() == 0) return 1;
+  std::cout << "listening on port " << server.port() << std::endl;
+  for (;;) pause();  // the bench kills this process when the scenario ends
+}
 
 }  // namespace qwenimage::bench

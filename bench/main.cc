@@ -1,5 +1,6 @@
 // qwen-image-bench: drives a qwen-image-gateway process over gRPC against the DashScope simulator
 // (account limits on where the scenario needs them) and prints one table, or JSON.
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
+#include "bench/echo_server.h"
 #include "bench/report.h"
 #include "bench/scenarios.h"
 
@@ -27,13 +29,22 @@ ABSL_FLAG(int, streams, 10000, "streams: idle WatchTask streams held");
 ABSL_FLAG(int, stream_connections, 16, "streams: client connections they are spread over");
 ABSL_FLAG(absl::Duration, idle_window, absl::Seconds(10), "streams: idle CPU measurement window");
 ABSL_FLAG(int, fairness_heavy, 40, "fairness: tasks of the heavy tenant, sent first");
+ABSL_FLAG(std::string, echo_reply, "",
+          "internal: serve the Task serialized in this file as the overhead scenario's echo "
+          "server, in this process, instead of running scenarios");
 ABSL_FLAG(int, fairness_light, 4, "fairness: tasks of the light tenant, sent right after");
 
 namespace qwenimage::bench {
 namespace {
 
-int Main() {
+int Main(const char* argv0) {
+  if (const std::string reply = absl::GetFlag(FLAGS_echo_reply); !reply.empty()) {
+    return ServeEcho(reply);
+  }
   BenchOptions options;
+  std::error_code error;
+  options.bench_binary = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  if (error) options.bench_binary = argv0;
   options.gateway_binary = absl::GetFlag(FLAGS_gateway);
   options.work_dir = absl::GetFlag(FLAGS_work_dir);
   options.overhead_concurrency = absl::GetFlag(FLAGS_overhead_concurrency);
@@ -88,5 +99,5 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "qwen-image-bench [--scenarios=overhead,burst,lag,streams,fairness] [--json]");
   absl::ParseCommandLine(argc, argv);
-  return qwenimage::bench::Main();
+  return qwenimage::bench::Main(argv[0]);
 }

@@ -1,6 +1,7 @@
 #include "bench/scenarios.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,11 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "bench/echo_server.h"
 #include "bench/gateway_process.h"
 #include "bench/load.h"
 #include "bench/stats.h"
 #include "bench/watchers.h"
+#include "tests/testing/subprocess.h"
 
 namespace qwenimage::bench {
 namespace {
@@ -129,9 +130,19 @@ absl::StatusOr<std::vector<Row>> RunOverhead(const BenchOptions& options) {
     return absl::DeadlineExceededError("overhead: the task did not finish");
   }
   const v1::Task task = watchers.Records().front().final_task;
-  EchoServer echo(task);
+  // The echo runs in a process of its own, as the gateway does, so both pay the same
+  // cross-process wake-ups.
+  const std::string dir = absl::StrCat(options.work_dir, "/overhead");
+  {
+    std::ofstream out(dir + "/echo_reply.pb", std::ios::binary);
+    if (!task.SerializeToOstream(&out)) return absl::InternalError("cannot write the echo reply");
+  }
+  testing::Subprocess echo({options.bench_binary, "--echo_reply=" + dir + "/echo_reply.pb"}, {},
+                           dir + "/echo.log");
+  const int echo_port = echo.WaitForNumberAfter("listening on port ");
+  if (echo_port <= 0) return absl::UnavailableError("the echo server did not start");
   auto echo_stub = v1::ImageService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", echo.port()), grpc::InsecureChannelCredentials()));
+      absl::StrCat("127.0.0.1:", echo_port), grpc::InsecureChannelCredentials()));
 
   std::vector<Row> rows;
   for (int concurrency : {1, options.overhead_concurrency}) {

@@ -14,6 +14,7 @@ namespace qwenimage::bench {
 
 struct BenchOptions {
   std::string gateway_binary;
+  std::string bench_binary;  // this binary: started with --echo_reply for the echo server
   std::string work_dir;
   int overhead_concurrency = 32;
   absl::Duration overhead_duration = absl::Seconds(5);
