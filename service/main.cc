@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "service/logging/logging.h"
 #include "service/logging/redact.h"
@@ -50,8 +51,17 @@ ABSL_FLAG(double, submits_per_second, 2, "upstream submits per second per model"
 ABSL_FLAG(std::string, model_limits, "",
           "per-model overrides, \"model=running:submits_per_second,...\" (e.g. "
           "\"qwen-image-max=4:1\")");
+ABSL_FLAG(int, queue_ahead, 1,
+          "async models: tasks submitted beyond the running limit to wait PENDING upstream, so "
+          "a slot freed upstream is reused at once (0 = never exceed it; turned off by itself "
+          "for a model whose upstream answers Throttling.Concurrency instead of queueing)");
 ABSL_FLAG(double, task_queries_per_second, 20,
           "upstream task-API calls (GET task, list, cancel) per second for the account");
+ABSL_FLAG(absl::Duration, min_poll_interval, absl::Milliseconds(100),
+          "densest poll of one task near its expected end (the budget may stretch it)");
+ABSL_FLAG(int, poll_list_threshold, 8,
+          "with this many tasks of one model upstream, learn their ends from one batch list "
+          "instead of a GET each");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "heartbeat interval on idle WatchTask streams");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20),
@@ -136,7 +146,15 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   if (absl::Status st = ParseModelLimits(absl::GetFlag(FLAGS_model_limits), &s); !st.ok()) {
     return st;
   }
+  o.tasks.queue_ahead = absl::GetFlag(FLAGS_queue_ahead);
   o.tasks.task_queries_per_second = absl::GetFlag(FLAGS_task_queries_per_second);
+  o.tasks.min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval);
+  o.tasks.poll_list_threshold = absl::GetFlag(FLAGS_poll_list_threshold);
+  if (o.tasks.queue_ahead < 0 || o.tasks.poll_list_threshold < 1 ||
+      o.tasks.min_poll_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--queue_ahead must be >= 0, --poll_list_threshold >= 1 and --min_poll_interval > 0");
+  }
   return o;
 }
 
@@ -148,6 +166,9 @@ int main(int argc, char** argv) {
       "  qwen-image-gateway --simulate            # offline, with the built-in simulator\n"
       "  DASHSCOPE_API_KEY=sk-... qwen-image-gateway --region=singapore");
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil without NDEBUG, which leaves Mutex deadlock detection on: a lock-order
+  // graph updated on every lock. The tests keep it; the service does not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Logs go to stderr; stdout carries only the "... on port N" lines that scripts read.
   absl::StatusOr<qwenimage::logging::LogFormat> log_format =
       qwenimage::logging::ParseLogFormat(absl::GetFlag(FLAGS_log_format));

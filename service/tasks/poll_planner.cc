@@ -28,7 +28,8 @@ PollPlanner::PollPlanner(PollPlannerOptions options, RateLimiter& budget,
       clock_(clock) {}
 
 void PollPlanner::Track(const std::string& task_id, const std::string& upstream_id,
-                        const std::string& model, absl::Time submitted) {
+                        const std::string& model, absl::Time submitted,
+                        std::optional<absl::Time> started) {
   absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = tasks_.try_emplace(task_id);
@@ -40,6 +41,7 @@ void PollPlanner::Track(const std::string& task_id, const std::string& upstream_
     ++models_[model].tracked;
     by_upstream_id_[upstream_id] = task_id;
   }
+  if (started.has_value()) t.started = started;
   t.in_flight = false;
   t.finished = false;
   PlanLocked(t, now);
@@ -49,6 +51,7 @@ void PollPlanner::Untrack(const std::string& task_id) {
   absl::MutexLock lock(&mu_);
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return;
+  SetDenseLocked(it->second, false);
   --models_[it->second.model].tracked;
   by_upstream_id_.erase(it->second.upstream_id);
   tasks_.erase(it);
@@ -94,8 +97,9 @@ size_t PollPlanner::tracked() const {
 
 absl::Duration PollPlanner::DenseIntervalLocked() const {
   if (queries_per_second_ <= 0) return options_.min_interval;
-  // Every tracked task polled at this interval spends the planner's share of the budget.
-  absl::Duration fair = absl::Seconds(static_cast<double>(tasks_.size()) /
+  // Every dense task polled at this interval spends the planner's share of the budget; the
+  // sparse ones take little, and the budget's limiter holds them all to it anyway.
+  absl::Duration fair = absl::Seconds(static_cast<double>(std::max(dense_, 1)) /
                                       (queries_per_second_ * options_.budget_share));
   return std::clamp(fair, options_.min_interval, options_.max_interval);
 }
@@ -107,27 +111,42 @@ absl::Duration PollPlanner::ListIntervalLocked() const {
   return 2 * std::max(options_.min_interval, one_query);
 }
 
+void PollPlanner::SetDenseLocked(Tracked& t, bool dense) {
+  if (t.dense != dense) dense_ += dense ? 1 : -1;
+  t.dense = dense;
+}
+
 void PollPlanner::PlanLocked(Tracked& t, absl::Time now) {
   const ModelState& m = models_.at(t.model);
   t.list_planned = ListMode(m);
   if (t.list_planned) {
+    SetDenseLocked(t, false);
     t.due = now + options_.max_interval * kListModeSafetyFactor;
     return;
   }
-  const absl::Duration dense = DenseIntervalLocked();
-  absl::Duration delay;
+  // The shortest usual run time (10th percentile), once enough are known.
+  std::optional<absl::Duration> low;
   if (m.durations.size() >= kMinSamples) {
-    // Sparse early: halve the way to the shortest usual duration (10th percentile); dense from
-    // there on, until the task ends however long it takes.
     std::vector<absl::Duration> sorted(m.durations.begin(), m.durations.end());
     std::sort(sorted.begin(), sorted.end());
-    absl::Duration low = sorted[sorted.size() / 10];
-    absl::Duration until_low = low - (now - t.submitted);
-    delay = until_low > 2 * dense ? until_low / 2 : dense;
-  } else {
+    low = sorted[sorted.size() / 10];
+  }
+  // Sparse early: halve the way to `low`, then poll at it exactly; dense from there on, until
+  // the task ends however long it takes. A task not yet running (waiting upstream behind the
+  // running limit, or just created) backs off as one whose durations are unknown.
+  const absl::Duration until_low =
+      t.started.has_value() && low.has_value() ? *low - (now - *t.started) : absl::ZeroDuration();
+  SetDenseLocked(t, t.started.has_value() && until_low <= DenseIntervalLocked());
+  const absl::Duration dense = DenseIntervalLocked();
+  absl::Duration delay;
+  if (!t.started.has_value() || !low.has_value()) {
     delay = t.last_delay == absl::ZeroDuration()
                 ? dense
                 : std::min(t.last_delay * 1.5, options_.unknown_max_interval);
+  } else if (until_low > 2 * dense) {
+    delay = until_low / 2;
+  } else {
+    delay = std::max(until_low, dense);
   }
   t.last_delay = std::clamp(delay, dense, options_.max_interval);
   t.due = now + t.last_delay;

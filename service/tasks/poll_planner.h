@@ -1,10 +1,12 @@
 // PollPlanner: decides which task-API call (GET one task, or one batch list per model) each token
-// of the account's query budget is spent on. Polls sparsely early, densely once a task enters the
-// duration range learned for its model, and lists instead of polling when many tasks run.
+// of the account's query budget is spent on. Polls sparsely early, densely once a running task
+// enters the duration range learned for its model (the dense tasks share the budget), and lists
+// instead of polling when many tasks run.
 #ifndef QWENIMAGE_SERVICE_TASKS_POLL_PLANNER_H_
 #define QWENIMAGE_SERVICE_TASKS_POLL_PLANNER_H_
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,10 +55,11 @@ class PollPlanner {
               const Clock& clock);
 
   // Starts planning polls of a task (upstream id `upstream_id`) submitted at `submitted`; for a
-  // task already tracked (a GET came back and it still runs, or the GET failed),
-  // plans its next poll.
+  // task already tracked (a GET came back and it still runs, or the GET failed), plans its next
+  // poll. `started` is when upstream started running it (its scheduled_time); nullopt while it
+  // waits upstream (PENDING) or is not yet known to run.
   void Track(const std::string& task_id, const std::string& upstream_id, const std::string& model,
-             absl::Time submitted);
+             absl::Time submitted, std::optional<absl::Time> started = std::nullopt);
   void Untrack(const std::string& task_id);
   // A list page of `model` came back: `finished_upstream_ids` are the tasks it shows as ended
   // (tracked ones get a GET next); `total_pages` lets the next list fetch the following page.
@@ -64,6 +67,7 @@ class PollPlanner {
               int total_pages);
   // A list call failed: it will be retried at the next list time.
   void ListFailed(const std::string& model);
+  // How long a task of `model` ran upstream (scheduled_time to end_time).
   void RecordDuration(const std::string& model, absl::Duration d);
 
   // The calls due now, most overdue first, each holding a reserved budget slot; planning stops
@@ -78,11 +82,13 @@ class PollPlanner {
     std::string upstream_id;
     std::string model;
     absl::Time submitted;
+    std::optional<absl::Time> started;
     absl::Time due;
     absl::Duration last_delay = absl::ZeroDuration();
     bool in_flight = false;
     bool finished = false;  // a list saw it end: GET it now
     bool list_planned = false;  // `due` is list mode's safety poll
+    bool dense = false;  // running and past the model's usual shortest duration
   };
   struct ModelState {
     int tracked = 0;
@@ -97,6 +103,7 @@ class PollPlanner {
   absl::Duration ListIntervalLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets the task's next poll time (and the delay that led to it).
   void PlanLocked(Tracked& t, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetDenseLocked(Tracked& t, bool dense) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PollPlannerOptions options_;
   RateLimiter& budget_;
@@ -107,6 +114,8 @@ class PollPlanner {
   absl::flat_hash_map<std::string, Tracked> tasks_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ModelState> models_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> by_upstream_id_ ABSL_GUARDED_BY(mu_);
+  // Tracked tasks polled at the dense interval: they share the planner's part of the budget.
+  int dense_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace qwenimage::tasks

@@ -126,6 +126,14 @@ void Scheduler::Throttle(const std::string& model, absl::Duration delay) {
   q.next_submit = std::max(q.next_submit, clock_.Now() + delay);
 }
 
+bool Scheduler::StopQueueAhead(const std::string& model) {
+  absl::MutexLock lock(&mu_);
+  ModelQueue& q = QueueFor(model);
+  if (q.limits.queue_ahead == 0) return false;
+  q.limits.queue_ahead = 0;
+  return true;
+}
+
 int Scheduler::QueuedCount(const std::string& model) const {
   absl::MutexLock lock(&mu_);
   auto it = queues_.find(model);
@@ -160,7 +168,7 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
   std::vector<std::string> admitted;
   absl::Time now = clock_.Now();
   const ModelLimits& limits = q.limits;
-  while (q.queued > 0 && (limits.max_running <= 0 || q.running < limits.max_running)) {
+  while (q.queued > 0 && HasRoom(q)) {
     // The submit rate, or a Throttle() (which applies even without a rate limit).
     if (q.next_submit > now) break;
     const std::string tenant = q.rotation.front();
@@ -185,8 +193,7 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
     admitted.push_back(std::move(task_id));
   }
   // Blocked by the submit rate only: come back when the next submit is allowed.
-  bool rate_blocked = q.queued > 0 && q.next_submit > now &&
-                      (limits.max_running <= 0 || q.running < limits.max_running);
+  bool rate_blocked = q.queued > 0 && q.next_submit > now && HasRoom(q);
   if (rate_blocked && q.timer == 0) {
     q.timer = executor_.RunAt(q.next_submit, [this, model] {
       {

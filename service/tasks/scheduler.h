@@ -20,8 +20,12 @@
 namespace qwenimage::tasks {
 
 struct ModelLimits {
-  int max_running = 0;              // tasks in flight upstream; 0 = unlimited
+  int max_running = 0;              // tasks running upstream; 0 = unlimited
   double submits_per_second = 0;    // 0 = unlimited
+  // Tasks submitted beyond max_running, to wait PENDING upstream (DashScope queues async tasks
+  // over the running limit), so a slot that frees upstream is taken at once instead of idling
+  // until the gateway notices. 0 = never exceed max_running.
+  int queue_ahead = 0;
 };
 
 struct SchedulerOptions {
@@ -52,10 +56,13 @@ class Scheduler {
   bool Remove(const std::string& task_id);
   // A task that holds a slot without having been admitted here (resumed after a restart).
   void AcquireRunning(const std::string& model);
-  // Frees a running slot of `model`.
+  // Frees a slot of `model` (a task running or waiting upstream).
   void Release(const std::string& model);
   // Upstream throttled `model`: submit nothing more for it before `delay` has passed.
   void Throttle(const std::string& model, absl::Duration delay);
+  // Upstream refuses tasks over its running limit rather than queueing them: keep `model`
+  // within max_running from now on. True if it submitted ahead until now.
+  bool StopQueueAhead(const std::string& model);
 
   int QueuedCount(const std::string& model) const;
   int RunningCount(const std::string& model) const;
@@ -74,6 +81,10 @@ class Scheduler {
   };
 
   ModelQueue& QueueFor(const std::string& model) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `q` may have one more task in flight upstream.
+  static bool HasRoom(const ModelQueue& q) {
+    return q.limits.max_running <= 0 || q.running < q.limits.max_running + q.limits.queue_ahead;
+  }
   // Admits what the limits allow and recomputes positions; returns the admitted task ids.
   std::vector<std::string> PumpLocked(const std::string& model, ModelQueue& q,
                                       std::vector<std::pair<std::string, int>>* moved)

@@ -142,6 +142,14 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
     ResolveUnknownCreate(a, status, /*lookup=*/1);
     return;
   }
+  if (std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
+      e.has_value() && e->code == "Throttling.Concurrency" && scheduler_.StopQueueAhead(a->model)) {
+    // Before the slot is freed, so that freeing it admits nothing past the running limit.
+    spdlog::warn(
+        "upstream refuses {} tasks over the running limit instead of queueing them; "
+        "no longer submitting ahead of free slots for that model",
+        a->model);
+  }
   ReleaseSlot(a);
   if (Stopping()) return;  // leave the record as it is; the next start decides
   AddRequestId(task, status);
@@ -200,8 +208,12 @@ void TaskManager::RequeueAfter(const ActivePtr& a, absl::Duration delay) {
 void TaskManager::SchedulePoll(const ActivePtr& a) {
   const v1::Task& task = a->record.task;
   if (IsTerminal(task.state()) || Stopping()) return;
+  std::optional<absl::Time> started;
+  if (task.state() == v1::TASK_STATE_RUNNING && task.has_start_time()) {
+    started = FromProto(task.start_time());
+  }
   planner_.Track(a->id, task.upstream_task_id(), a->model,
-                 task.has_submit_time() ? FromProto(task.submit_time()) : clock_.Now());
+                 task.has_submit_time() ? FromProto(task.submit_time()) : clock_.Now(), started);
   WakePoller();
 }
 
@@ -254,7 +266,12 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
     case TaskStatus::kSucceeded: {
       ReleaseSlot(a);
       absl::Time end = polled->end_time.value_or(clock_.Now());
-      if (polled->submit_time.has_value()) RecordDuration(a->model, end - *polled->submit_time);
+      // The run time, without the wait upstream: polls are planned from the task's start.
+      if (std::optional<absl::Time> began = polled->scheduled_time.has_value()
+                                                ? polled->scheduled_time
+                                                : polled->submit_time) {
+        RecordDuration(a->model, end - *began);
+      }
       if (!task.has_start_time()) {
         ToProto(polled->scheduled_time.value_or(clock_.Now()), task.mutable_start_time());
       }

@@ -20,6 +20,18 @@ PollPlannerOptions PlannerOptions(const TaskManagerOptions& options) {
   return planner;
 }
 
+// The scheduler options with `ahead` tasks allowed to wait upstream for every async model.
+SchedulerOptions WithQueueAhead(SchedulerOptions options, const dashscope::ModelCatalog& catalog,
+                                int ahead) {
+  if (ahead <= 0) return options;
+  for (const dashscope::ModelInfo& m : catalog.models()) {
+    if (m.mode != dashscope::UpstreamMode::kAsync) continue;
+    auto [it, inserted] = options.model_limits.try_emplace(m.name, options.default_limits);
+    it->second.queue_ahead = ahead;
+  }
+  return options;
+}
+
 }  // namespace
 
 TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatalog& catalog,
@@ -36,7 +48,7 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
                     std::max(1, static_cast<int>(options_.task_queries_per_second))),
       planner_(PlannerOptions(options_), query_budget_, options_.task_queries_per_second, clock),
       scheduler_(
-          options_.scheduler, executor, clock,
+          WithQueueAhead(options_.scheduler, catalog, options_.queue_ahead), executor, clock,
           [this](const std::string& id) {
             if (ActivePtr a = Find(id)) a->strand->Post([this, a] { OnAdmitted(a); });
           },

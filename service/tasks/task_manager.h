@@ -37,6 +37,9 @@ namespace qwenimage::tasks {
 struct TaskManagerOptions {
   std::string region = "singapore";
   SchedulerOptions scheduler;
+  // Async models: tasks submitted beyond their running limit to wait upstream (see
+  // ModelLimits::queue_ahead). Dropped for a model whose upstream answers Throttling.Concurrency.
+  int queue_ahead = 1;
   // Task-API calls (GET task, list, cancel) per second for the whole account.
   double task_queries_per_second = 20;
   // Poll interval bounds; between them the schedule follows recent durations per model.

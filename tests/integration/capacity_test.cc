@@ -73,12 +73,47 @@ TEST_F(CapacityTest, BurstDrawsNo429AndQueuePositionsCountDown) {
       EXPECT_LE(e.queue_position(), last) << tasks[i].second;
       last = e.queue_position();
     }
-    if (last != INT32_MAX) EXPECT_EQ(last, 1) << tasks[i].second;
+    if (last != INT32_MAX) {
+      EXPECT_EQ(last, 1) << tasks[i].second;
+    }
   }
   SimStats stats = FetchSimStats(gateway_->upstream_base_url());
   EXPECT_EQ(stats.throttled, 0) << stats.json;
   EXPECT_LE(stats.peak_running_max, 2) << stats.json;
   EXPECT_EQ(stats.async_creates, kTenants * kTasksPerTenant) << stats.json;
+}
+
+// An account whose upstream refuses async tasks over the running limit (429
+// Throttling.Concurrency) instead of queueing them: the one task the gateway submitted ahead is
+// refused once, goes back to the queue, and the gateway stays within the limit from then on.
+class CapacityRejectingUpstreamTest : public GatewayFixture {
+ protected:
+  void SetUp() override {
+    GatewayFixture::SetUp();
+    options_.simulator.limits = true;
+    options_.simulator.async_over_limit = simulator::OverLimit::kReject;
+    // Longer than two submit intervals: the third submit finds two running.
+    options_.simulator.task_duration = {absl::Milliseconds(1200), absl::Milliseconds(1200)};
+    options_.tasks.scheduler.default_limits = {2, 2};
+    options_.tasks.queue_ahead = 1;
+    StartGateway();
+  }
+};
+
+TEST_F(CapacityRejectingUpstreamTest, OneRefusalTurnsQueueAheadOff) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Create(Spec("qwen-image-plus", "refused " + std::to_string(i))).id());
+  }
+  for (const std::string& id : ids) {
+    std::vector<v1::Task> events = WatchToEnd(id);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().state(), v1::TASK_STATE_SUCCEEDED) << id;
+  }
+  SimStats stats = FetchSimStats(gateway_->upstream_base_url());
+  EXPECT_EQ(stats.throttled, 1) << stats.json;
+  EXPECT_EQ(stats.async_creates, 5) << stats.json;
+  EXPECT_EQ(stats.peak_running_max, 2) << stats.json;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,13 @@ class PlannerSim {
   explicit PlannerSim(PollPlannerOptions options = {})
       : budget_(clock_, kQps, static_cast<int>(kQps)), planner_(options, budget_, kQps, clock_) {}
 
-  void AddTask(const std::string& id, absl::Duration duration) {
-    end_at_[id] = clock_.Now() + duration;
-    planner_.Track(id, "up-" + id, kModel, clock_.Now());
+  // A task submitted now that waits `pending` upstream, then runs for `duration`. A negative
+  // `pending` makes it one that started running that long ago.
+  void AddTask(const std::string& id, absl::Duration duration,
+               absl::Duration pending = absl::ZeroDuration()) {
+    start_at_[id] = clock_.Now() + pending;
+    end_at_[id] = start_at_[id] + duration;
+    planner_.Track(id, "up-" + id, kModel, clock_.Now(), StartedBy(id, clock_.Now()));
   }
   void Learn(absl::Duration d, int times) {
     for (int i = 0; i < times; ++i) planner_.RecordDuration(kModel, d);
@@ -60,6 +65,7 @@ class PlannerSim {
   RateLimiter budget_;
   PollPlanner planner_;
   absl::Duration rtt_ = absl::Milliseconds(20);
+  std::map<std::string, absl::Time> start_at_;
   std::map<std::string, absl::Time> end_at_;
   std::map<std::string, absl::Time> noticed_at_;
   std::map<std::string, std::vector<absl::Time>> polls_by_task_;
@@ -81,8 +87,15 @@ class PlannerSim {
       noticed_at_[c.task_id] = clock_.Now();
       planner_.Untrack(c.task_id);
     } else {
-      planner_.Track(c.task_id, "up-" + c.task_id, kModel, absl::InfinitePast());
+      planner_.Track(c.task_id, "up-" + c.task_id, kModel, absl::InfinitePast(),
+                     StartedBy(c.task_id, c.start));
     }
+  }
+
+  // What a GET at `t` tells of the task's start.
+  std::optional<absl::Time> StartedBy(const std::string& id, absl::Time t) const {
+    absl::Time start = start_at_.at(id);
+    return start <= t ? std::optional<absl::Time>(start) : std::nullopt;
   }
 
   std::vector<PollCall> in_flight_;
@@ -120,8 +133,12 @@ TEST(PollPlannerTest, FewTasksAreNoticedWithinTheDenseInterval) {
   sim.AddTask("a", absl::Seconds(4) + absl::Milliseconds(333));
   sim.AddTask("b", absl::Seconds(5));
   sim.Run(absl::Minutes(1));
+  // Both in their dense phase share the planner's 80% of 20 queries/s: a poll every 125 ms
+  // after the previous reply. An end just after a poll is sent is seen one round trip after
+  // the reply to the next one.
   for (const char* id : {"a", "b"}) {
-    EXPECT_LE(sim.noticed_at_.at(id) - sim.end_at_.at(id), absl::Milliseconds(100) + sim.rtt_)
+    EXPECT_LE(sim.noticed_at_.at(id) - sim.end_at_.at(id),
+              absl::Milliseconds(125) + 2 * sim.rtt_)
         << id;
   }
 }
@@ -143,6 +160,38 @@ TEST(PollPlannerTest, PollsSparselyBeforeTheLearnedRangeAndDenselyInIt) {
       EXPECT_LE(polls[i] - polls[i - 1], absl::Milliseconds(100) + sim.rtt_);
     }
   }
+}
+
+TEST(PollPlannerTest, TheBudgetGoesToTasksNearTheirEnd) {
+  PlannerSim sim;
+  sim.Learn(absl::Seconds(20), 10);
+  // Six tasks early in their run, and one that started 19.5 s ago: the dense interval is that
+  // one's alone, not a seventh of the budget.
+  for (int i = 0; i < 6; ++i) sim.AddTask(absl::StrCat("early", i), absl::Seconds(20));
+  sim.AddTask("late", absl::Seconds(20) + absl::Milliseconds(777), -absl::Milliseconds(19500));
+  sim.Run(absl::Seconds(3));
+  ASSERT_EQ(sim.noticed_at_.count("late"), 1u);
+  EXPECT_LE(sim.noticed_at_.at("late") - sim.end_at_.at("late"),
+            absl::Milliseconds(100) + sim.rtt_);
+}
+
+TEST(PollPlannerTest, TasksWaitingUpstreamArePolledSparselyUntilTheyStart) {
+  PlannerSim sim;
+  sim.Learn(absl::Seconds(4), 10);
+  sim.AddTask("running", absl::Seconds(4) + absl::Milliseconds(250));
+  sim.AddTask("waiting", absl::Seconds(4), /*pending=*/absl::Seconds(10));
+  sim.Run(absl::Minutes(1));
+  ASSERT_EQ(sim.noticed_at_.size(), 2u);
+  EXPECT_LE(sim.noticed_at_.at("running") - sim.end_at_.at("running"),
+            absl::Milliseconds(100) + sim.rtt_);
+  // While it waits, about one poll a second; once running, planned from its start.
+  int while_waiting = 0;
+  for (absl::Time t : sim.polls_by_task_.at("waiting")) {
+    while_waiting += t < sim.start_at_.at("waiting") ? 1 : 0;
+  }
+  EXPECT_LE(while_waiting, 16);
+  EXPECT_LE(sim.noticed_at_.at("waiting") - sim.end_at_.at("waiting"),
+            absl::Milliseconds(100) + sim.rtt_);
 }
 
 TEST(PollPlannerTest, ListsInsteadOfPollingWhenManyTasksRun) {

@@ -49,6 +49,22 @@ TEST_F(SchedulerTest, AdmitsUpToTheRunningLimitThenOnRelease) {
   EXPECT_EQ(positions_["d"], 1);  // the change was published
 }
 
+TEST_F(SchedulerTest, QueueAheadAdmitsPastTheRunningLimitUntilStopped) {
+  SchedulerOptions o = Limits(2, 0);
+  o.default_limits.queue_ahead = 1;
+  Make(o);
+  for (const char* id : {"a", "b", "c", "d", "e"}) {
+    ASSERT_TRUE(scheduler_->Enqueue("m", "t", id).ok());
+  }
+  EXPECT_THAT(admitted_, ElementsAre("a", "b", "c"));  // two running, one waiting upstream
+  EXPECT_TRUE(scheduler_->StopQueueAhead("m"));
+  EXPECT_FALSE(scheduler_->StopQueueAhead("m"));
+  scheduler_->Release("m");  // three in flight become two: still at the running limit
+  EXPECT_THAT(admitted_, ElementsAre("a", "b", "c"));
+  scheduler_->Release("m");
+  EXPECT_THAT(admitted_, ElementsAre("a", "b", "c", "d"));
+}
+
 TEST_F(SchedulerTest, SubmitRateSpacesAdmissions) {
   Make(Limits(0, 2));  // no running limit, 2 submits per second
   for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(scheduler_->Enqueue("m", "t", id).ok());

@@ -61,6 +61,7 @@ class TaskManagerTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     OpenStores();
     options_.scheduler.default_limits = {2, 0};
+    options_.queue_ahead = 0;  // the running limit alone; QueueAhead* tests turn it on
     options_.task_queries_per_second = 0;
     StartManager();
   }
@@ -308,6 +309,39 @@ TEST_F(TaskManagerTest, ThrottledSubmitGoesBackToTheQueue) {
   ASSERT_EQ(upstream_.creates.size(), 1u);
   AnswerCreate("up-4");
   EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_PENDING);
+}
+
+TEST_F(TaskManagerTest, QueueAheadSubmitsPastTheLimitUntilUpstreamRefusesConcurrency) {
+  options_.scheduler.default_limits = {1, 0};
+  options_.queue_ahead = 1;
+  Restart();
+  Create("qwen-image-plus");
+  v1::Task ahead = Create("qwen-image-plus");
+  v1::Task third = Create("qwen-image-plus");
+  ASSERT_EQ(upstream_.creates.size(), 2u);  // one to run, one to wait upstream
+  EXPECT_EQ(Get(third.id()).queue_position(), 1);
+  AnswerCreate("up-1");
+  // This account's upstream refuses the one over its running limit instead of queueing it.
+  dashscope::UpstreamError e;
+  e.kind = dashscope::UpstreamError::Kind::kThrottled;
+  e.http_status = 429;
+  e.code = "Throttling.Concurrency";
+  testing::FakeUpstream::Pop(upstream_.creates).done(dashscope::UpstreamErrorStatus(e));
+  executor_.RunUntilIdle();
+  EXPECT_EQ(Get(ahead.id()).state(), v1::TASK_STATE_QUEUED);
+  // From now on the model stays within its running limit: nothing more is sent while one runs.
+  executor_.AdvanceBy(absl::Seconds(60));
+  EXPECT_TRUE(upstream_.creates.empty());
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 1);
+}
+
+TEST_F(TaskManagerTest, QueueAheadIsForAsyncModelsOnly) {
+  options_.scheduler.default_limits = {1, 0};
+  options_.queue_ahead = 1;
+  Restart();
+  Create("qwen-image-max");  // sync: a call beyond the limit would be refused, not queued
+  Create("qwen-image-max");
+  EXPECT_EQ(upstream_.generates.size(), 1u);
 }
 
 TEST_F(TaskManagerTest, TerminalUpstreamErrorFailsTheTaskWithTheUpstreamCode) {
