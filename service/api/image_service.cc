@@ -222,6 +222,7 @@ grpc::ServerWriteReactor<v1::ReadImageResponse>* ImageServiceImpl::ReadImage(
   std::string tenant;
   grpc::Status s = TenantOf(ctx, &tenant);
   if (s.ok()) s = ValidateTaskId(request->task_id());
+  if (s.ok() && request->index() < 0) s = InvalidArgument("index", "must be 0 or more");
   if (!s.ok()) {
     return new ImageReader(s);
   }

@@ -164,6 +164,18 @@ TEST_F(GatewayTest, GenerateImagesWithSyncModelStoresEveryImage) {
     EXPECT_EQ(task.images(i).sha256(), meta.sha256());
   }
   EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).sync_generations, 1);
+  // An index past the images is NOT_FOUND; a negative one is malformed.
+  for (auto [index, code] : {std::pair{2, grpc::StatusCode::NOT_FOUND},
+                             std::pair{-1, grpc::StatusCode::INVALID_ARGUMENT}}) {
+    v1::ReadImageRequest read;
+    read.set_task_id(task.id());
+    read.set_index(index);
+    auto ctx = Context();
+    auto reader = stub_->ReadImage(ctx.get(), read);
+    v1::ReadImageResponse chunk;
+    EXPECT_FALSE(reader->Read(&chunk));
+    EXPECT_EQ(reader->Finish().error_code(), code) << index;
+  }
 }
 
 TEST_F(GatewayTest, AsyncTaskStreamsEveryStateToTheEnd) {
