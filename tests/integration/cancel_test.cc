@@ -95,7 +95,9 @@ TEST_F(CancelTest, QueuedTaskLeavesTheQueueAtOnce) {
   v1::ListModelsResponse models;
   ASSERT_TRUE(stub_->ListModels(Context().get(), v1::ListModelsRequest(), &models).ok());
   for (const v1::Model& m : models.models()) {
-    if (m.name() == "qwen-image-plus") EXPECT_EQ(m.queued_tasks(), 0);
+    if (m.name() == "qwen-image-plus") {
+      EXPECT_EQ(m.queued_tasks(), 0);
+    }
   }
   Cancel(first.id());
   EXPECT_LE(FetchSimStats(gateway_->upstream_base_url()).async_creates, 1);
