@@ -23,6 +23,7 @@ class MeteredTaskStore final : public store::TaskStore {
   absl::Status Update(const store::TaskRecord& record) override;
   absl::StatusOr<std::vector<store::TaskRecord>> List(const store::ListQuery& query) override;
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override;
+  absl::StatusOr<std::vector<store::TaskRecord>> ListUpdatedSince(absl::Time since) override;
   absl::Status Delete(absl::string_view task_id) override;
 
  private:

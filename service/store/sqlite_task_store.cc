@@ -37,6 +37,8 @@ constexpr const char* kMigrations[] = {
     "  WHERE request_id <> '';"
     "CREATE INDEX tasks_by_tenant_time ON tasks (tenant, create_time_us DESC, id DESC);"
     "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE " QWENIMAGE_UNFINISHED ";",
+    // v2
+    "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteTaskStore::kSchemaVersion,
               "one migration step per schema version");
@@ -360,6 +362,16 @@ absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListUnfinished() {
       Prepare(absl::StrCat(kColumns, "WHERE " QWENIMAGE_UNFINISHED " ORDER BY create_time_us, id"));
   if (!stmt.ok()) return stmt.status();
   ScopedReset reset(*stmt);
+  return ReadRows(*stmt);
+}
+
+absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListUpdatedSince(absl::Time since) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<sqlite3_stmt*> stmt =
+      Prepare(absl::StrCat(kColumns, "WHERE update_time_us >= ? ORDER BY update_time_us, id"));
+  if (!stmt.ok()) return stmt.status();
+  ScopedReset reset(*stmt);
+  if (!Binder(*stmt).Int(absl::ToUnixMicros(since)).ok()) return Error("bind");
   return ReadRows(*stmt);
 }
 

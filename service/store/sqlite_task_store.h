@@ -26,7 +26,7 @@ namespace qwenimage::store {
 class SqliteTaskStore : public TaskStore {
  public:
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the database at `path` and migrates it to kSchemaVersion. A database from a
   // newer build is FAILED_PRECONDITION rather than being touched.
@@ -41,6 +41,7 @@ class SqliteTaskStore : public TaskStore {
   absl::Status Update(const TaskRecord& record) override;
   absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) override;
   absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() override;
+  absl::StatusOr<std::vector<TaskRecord>> ListUpdatedSince(absl::Time since) override;
   absl::Status Delete(absl::string_view task_id) override;
 
  private:

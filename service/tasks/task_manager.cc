@@ -60,6 +60,7 @@ absl::Status TaskManager::Start() {
   absl::StatusOr<std::vector<store::TaskRecord>> unfinished = tasks_.ListUnfinished();
   if (!unfinished.ok()) return unfinished.status();
   int resumed = 0;
+  std::vector<ActivePtr> lost_creates;
   for (store::TaskRecord& record : *unfinished) {
     const v1::Task task = record.task;  // record is moved below
     const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
@@ -80,9 +81,14 @@ absl::Status TaskManager::Start() {
       });
       ++resumed;
       continue;
+    } else if (async) {
+      // Its create was sent and no reply stored: it may exist upstream, holding a slot.
+      scheduler_.AcquireRunning(task.spec().model());
+      lost_creates.push_back(std::move(a));
+      ++resumed;
+      continue;
     }
-    // A sync call, or an async create whose reply never arrived, was cut short: its outcome
-    // is unknown and sending it again could bill twice.
+    // A sync call was cut short: its outcome is unknown and sending it again could bill twice.
     a->strand->Post([this, a] {
       Finish(a, v1::TASK_STATE_FAILED,
              GatewayError("Interrupted",
@@ -91,6 +97,7 @@ absl::Status TaskManager::Start() {
                           /*retryable=*/true));
     });
   }
+  if (absl::Status s = ResumeUnknownCreates(lost_creates); !s.ok()) return s;
   spdlog::info("task manager started: {} unfinished tasks resumed", resumed);
   return absl::OkStatus();
 }

@@ -127,6 +127,9 @@ class TaskManager {
   void OnUnknownCreateListed(const ActivePtr& a, const absl::Status& cause, int lookup,
                              absl::StatusOr<dashscope::TaskListPage> page);
   void FailUnknownOutcome(const ActivePtr& a, const absl::Status& cause);
+  // At start: async creates whose reply the last process never saw, each holding a slot. The
+  // upstream ids of tasks stored since are claimed first, so that none is taken for theirs.
+  absl::Status ResumeUnknownCreates(const std::vector<ActivePtr>& lost);
   // Records an upstream id as ours; false if it already was.
   bool ClaimUpstreamId(const std::string& upstream_id);
   bool IsClaimed(const std::string& upstream_id) const;

@@ -1,5 +1,6 @@
-// Resolving an async create whose reply was lost after the request was sent (timeout, reset):
-// the task may exist upstream, so it is looked up in the batch list instead of being re-sent.
+// Resolving an async create whose reply was lost after the request was sent (timeout, reset, or
+// the gateway stopped before it came): the task may exist upstream, so it is looked up in the
+// batch list instead of being re-sent.
 //
 // Matching: the list shows the account's tasks of the model created in a window around our send
 // time. An entry is a candidate if it was created at or after the send (less clock skew) and its
@@ -8,6 +9,7 @@
 // same account and model in the same seconds: another gateway replica, another client) leave
 // the task FAILED "SubmitOutcomeUnknown", as before. The list cannot tell apart two creates of
 // the same model sent by other clients in the same window, hence the refusal to guess.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,6 +113,33 @@ void TaskManager::OnUnknownCreateListed(const ActivePtr& a, const absl::Status& 
       page.ok() ? "" : absl::StrCat("; list failed: ", page.status().message()));
   ReleaseSlot(a);
   FailUnknownOutcome(a, cause);
+}
+
+absl::Status TaskManager::ResumeUnknownCreates(const std::vector<ActivePtr>& lost) {
+  if (lost.empty()) return absl::OkStatus();
+  absl::Time earliest = absl::InfiniteFuture();
+  for (const ActivePtr& a : lost) {
+    earliest = std::min(earliest, FromProto(a->record.task.submit_time()));
+  }
+  // A task of ours created upstream in a lookup window holds its upstream id in a record
+  // updated at or after that creation.
+  absl::StatusOr<std::vector<store::TaskRecord>> recent =
+      tasks_.ListUpdatedSince(earliest - kWindowMargin);
+  if (!recent.ok()) return recent.status();
+  for (const store::TaskRecord& r : *recent) {
+    if (!r.task.upstream_task_id().empty()) ClaimUpstreamId(r.task.upstream_task_id());
+  }
+  const absl::Status cause =
+      absl::UnavailableError("the gateway restarted before the create's reply arrived");
+  for (const ActivePtr& a : lost) {
+    a->strand->Post([this, a, cause] {
+      a->holds_slot = true;
+      spdlog::info("task {}: tenant={} create was in flight at the last stop; looking it up",
+                   a->id, a->tenant);
+      ResolveUnknownCreate(a, cause, /*lookup=*/1);
+    });
+  }
+  return absl::OkStatus();
 }
 
 void TaskManager::FailUnknownOutcome(const ActivePtr& a, const absl::Status& cause) {

@@ -291,9 +291,13 @@ TEST_F(TaskManagerTest, RestartRequeuesTasksThatNeverLeft) {
   Restart();
   Create("qwen-image-plus");
   v1::Task queued = Create("qwen-image-plus");
-  Restart();  // the first is now an unknown-outcome create, the second was never sent
+  // The first is now a create of unknown outcome (looked up, holding a slot), the second was
+  // never sent: with a second slot it is sent now.
+  options_.scheduler.default_limits = {2, 0};
+  Restart();
   EXPECT_EQ(Get(queued.id()).state(), v1::TASK_STATE_QUEUED);
   ASSERT_EQ(upstream_.creates.size(), 1u);
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 2);
 }
 
 TEST_F(TaskManagerTest, ThrottledSubmitGoesBackToTheQueue) {
@@ -555,6 +559,33 @@ TEST_F(UnknownCreateTest, TasksClaimedByCreateRepliesAreNoCandidates) {
   for (int lookup = 0; lookup < 3; ++lookup) AnswerList({Entry("up-mine")});
   EXPECT_EQ(Get(lost.id()).error().code(), "SubmitOutcomeUnknown");
   EXPECT_EQ(Get(first.id()).upstream_task_id(), "up-mine");
+  EXPECT_TRUE(upstream_.creates.empty());
+}
+
+TEST_F(UnknownCreateTest, ACreateInFlightAtRestartIsLookedUpNotResent) {
+  v1::Task task = Create("qwen-image-plus");
+  ASSERT_EQ(upstream_.creates.size(), 1u);  // sent; the process dies before the reply
+  Restart();
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 1);  // it may be running upstream
+  AnswerList({Entry("up-found")});
+  v1::Task found = Get(task.id());
+  EXPECT_EQ(found.upstream_task_id(), "up-found");
+  EXPECT_EQ(found.state(), v1::TASK_STATE_RUNNING);
+  EXPECT_TRUE(upstream_.creates.empty());
+}
+
+TEST_F(UnknownCreateTest, AfterRestartTasksItAlreadyHeldAreNoCandidates) {
+  v1::Task done = Create("qwen-image-plus");
+  AnswerCreate("up-mine");
+  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/r.png"});
+  AnswerDownloads(1328, 1328);
+  ASSERT_EQ(Get(done.id()).state(), v1::TASK_STATE_SUCCEEDED);
+  v1::Task lost = Create("qwen-image-plus");
+  Restart();
+  // The list shows only the finished task this gateway created: not the lost one's.
+  for (int lookup = 0; lookup < 3; ++lookup) AnswerList({Entry("up-mine")});
+  EXPECT_EQ(Get(lost.id()).error().code(), "SubmitOutcomeUnknown");
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
   EXPECT_TRUE(upstream_.creates.empty());
 }
 
