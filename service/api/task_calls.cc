@@ -23,6 +23,29 @@ grpc::ByteBuffer Stamped(v1::TaskEvent event) {
 
 }  // namespace
 
+bool TaskSubscription::Start(const std::string& tenant, const std::string& task_id,
+                             const std::shared_ptr<Drainable>& call,
+                             const std::shared_ptr<tasks::TaskWatcher>& watcher,
+                             grpc::Status* error) {
+  task_id_ = task_id;
+  if (!ctx_.registry.Add(call)) {
+    call->Drain("the server is shutting down");
+    return false;
+  }
+  absl::StatusOr<uint64_t> token = ctx_.manager.Watch(tenant, task_id, watcher);
+  if (!token.ok()) {
+    *error = ToGrpcStatus(token.status());
+    return false;
+  }
+  token_ = *token;
+  return true;
+}
+
+void TaskSubscription::End(const std::shared_ptr<Drainable>& call) {
+  ctx_.registry.Remove(call);
+  if (!task_id_.empty()) ctx_.manager.Unwatch(task_id_, token_);
+}
+
 // Shared between the reactor and the task manager, which may call it after the RPC is gone.
 class TaskStream::Sink final : public tasks::TaskWatcher,
                                public Drainable,
@@ -144,21 +167,16 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
 };
 
 TaskStream::TaskStream(const CallContext& ctx)
-    : ctx_(ctx), sink_(std::make_shared<Sink>(this, ctx.executor, ctx.heartbeat_interval)) {}
+    : subscription_(ctx),
+      sink_(std::make_shared<Sink>(this, ctx.executor, ctx.heartbeat_interval)) {}
 
 void TaskStream::Start(const std::string& tenant, const std::string& task_id) {
-  task_id_ = task_id;
-  if (!ctx_.registry.Add(sink_)) {
-    sink_->Drain("the server is shutting down");
-    return;
+  grpc::Status error;
+  if (subscription_.Start(tenant, task_id, sink_, sink_, &error)) {
+    sink_->ScheduleHeartbeat();
+  } else if (!error.ok()) {
+    FinishWith(error);
   }
-  absl::StatusOr<uint64_t> token = ctx_.manager.Watch(tenant, task_id, sink_);
-  if (!token.ok()) {
-    FinishWith(ToGrpcStatus(token.status()));
-    return;
-  }
-  token_ = *token;
-  sink_->ScheduleHeartbeat();
 }
 
 void TaskStream::FinishWith(const grpc::Status& status) { sink_->FinishNow(status); }
@@ -169,8 +187,7 @@ void TaskStream::OnCancel() { sink_->FinishNow(grpc::Status::CANCELLED); }
 
 void TaskStream::OnDone() {
   sink_->Detach();
-  ctx_.registry.Remove(sink_);
-  if (!task_id_.empty()) ctx_.manager.Unwatch(task_id_, token_);
+  subscription_.End(sink_);
   delete this;
 }
 
@@ -222,33 +239,26 @@ class WaitCall::Waiter final : public tasks::TaskWatcher,
 };
 
 WaitCall::WaitCall(const CallContext& ctx, grpc::ByteBuffer* response)
-    : ctx_(ctx), waiter_(std::make_shared<Waiter>(this, response)) {}
+    : subscription_(ctx), waiter_(std::make_shared<Waiter>(this, response)) {}
 
 void WaitCall::Start(const std::string& tenant, const std::string& task_id) {
-  task_id_ = task_id;
-  if (!ctx_.registry.Add(waiter_)) {
-    waiter_->Drain("the server is shutting down");
-    return;
+  grpc::Status error;
+  if (!subscription_.Start(tenant, task_id, waiter_, waiter_, &error) && !error.ok()) {
+    FinishWith(error);
   }
-  absl::StatusOr<uint64_t> token = ctx_.manager.Watch(tenant, task_id, waiter_);
-  if (!token.ok()) {
-    FinishWith(ToGrpcStatus(token.status()));
-    return;
-  }
-  token_ = *token;
 }
 
 void WaitCall::FinishWith(const grpc::Status& status) { waiter_->Finish(status); }
 
 void WaitCall::OnCancel() {
   waiter_->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                               absl::StrCat("call cancelled; task ", task_id_, " continues")));
+                               absl::StrCat("call cancelled; task ", subscription_.task_id(),
+                                            " continues")));
 }
 
 void WaitCall::OnDone() {
   waiter_->Detach();
-  ctx_.registry.Remove(waiter_);
-  if (!task_id_.empty()) ctx_.manager.Unwatch(task_id_, token_);
+  subscription_.End(waiter_);
   delete this;
 }
 

@@ -26,6 +26,28 @@ struct CallContext {
   absl::Duration heartbeat_interval;
 };
 
+// What both calls do around their watcher: register it for drain and watch the task with it,
+// then undo both when the RPC is done.
+class TaskSubscription {
+ public:
+  explicit TaskSubscription(const CallContext& ctx) : ctx_(ctx) {}
+
+  // True once watching. False when it did not start: the server is shutting down (`call` was
+  // drained at once and ends the RPC) or the task cannot be watched (`*error` says why).
+  bool Start(const std::string& tenant, const std::string& task_id,
+             const std::shared_ptr<Drainable>& call,
+             const std::shared_ptr<tasks::TaskWatcher>& watcher, grpc::Status* error);
+  // From the reactor's OnDone.
+  void End(const std::shared_ptr<Drainable>& call);
+
+  const std::string& task_id() const { return task_id_; }
+
+ private:
+  const CallContext ctx_;
+  std::string task_id_;
+  uint64_t token_ = 0;
+};
+
 // Server side of a task stream (of serialized v1::TaskEvent messages: the methods are raw so
 // that request decoding errors can name fields). Deletes itself when the RPC is done.
 class TaskStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
@@ -41,10 +63,8 @@ class TaskStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
  private:
   class Sink;
-  const CallContext ctx_;
+  TaskSubscription subscription_;
   std::shared_ptr<Sink> sink_;
-  std::string task_id_;
-  uint64_t token_ = 0;
 };
 
 // Server side of GenerateImages: finishes when the task ends, with the serialized v1::Task.
@@ -59,10 +79,8 @@ class WaitCall final : public grpc::ServerUnaryReactor {
 
  private:
   class Waiter;
-  const CallContext ctx_;
+  TaskSubscription subscription_;
   std::shared_ptr<Waiter> waiter_;
-  std::string task_id_;
-  uint64_t token_ = 0;
 };
 
 }  // namespace qwenimage::api
