@@ -7,7 +7,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "service/dashscope/download_policy.h"
@@ -66,14 +65,14 @@ absl::StatusOr<std::string> BodyAsIs(absl::string_view body) { return std::strin
 
 struct DashScopeClient::Shared {
   Options options;
+  std::shared_ptr<const ApiKey> api_key;  // never null
   DownloadPolicy download_policy;
   mutable Deferrer deferrer;
 
   // Upstream echoes nothing secret today; this keeps it so if a proxy ever echoes our headers.
+  // Both the current key and the one it replaced, as a reply may predate a rotation.
   absl::Status Fail(UpstreamError error) const {
-    if (!options.api_key.empty()) {
-      error.message = absl::StrReplaceAll(error.message, {{options.api_key, "[redacted]"}});
-    }
+    error.message = api_key->Redact(std::move(error.message));
     return UpstreamErrorStatus(error);
   }
 
@@ -139,6 +138,11 @@ DashScopeClient::DashScopeClient(http::HttpClient& http, Options options) : http
   auto shared = std::make_shared<Shared>();
   shared->download_policy.host_suffixes = options.download_host_suffixes;
   shared->download_policy.allow_loopback = options.allow_loopback_downloads;
+  shared->api_key = options.api_key_source != nullptr
+                        ? std::move(options.api_key_source)
+                        : std::make_shared<const ApiKey>(std::move(options.api_key));
+  options.api_key_source = nullptr;
+  options.api_key.clear();  // one source of truth: the holder
   shared->options = std::move(options);
   shared_ = std::move(shared);
 }
@@ -150,7 +154,7 @@ http::HttpRequest DashScopeClient::ApiRequest(absl::string_view method, absl::st
   http::HttpRequest r;
   r.method = std::string(method);
   r.url = absl::StrCat(absl::StripSuffix(o.base_url, "/"), "/", path);
-  r.headers = {{"Authorization", absl::StrCat("Bearer ", o.api_key)},
+  r.headers = {{"Authorization", absl::StrCat("Bearer ", shared_->api_key->Get())},
                {"Accept", "application/json"},
                {"User-Agent", o.user_agent}};
   if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");

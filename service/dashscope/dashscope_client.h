@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/dashscope/api_key.h"
 #include "service/dashscope/upstream.h"
 #include "service/http/http_client.h"
 
@@ -24,11 +25,17 @@ class DashScopeClient final : public Upstream {
  public:
   struct Options {
     std::string base_url;  // e.g. https://dashscope-intl.aliyuncs.com/api/v1
-    std::string api_key;   // never logged nor put in an error
+    // The key, read afresh for every API request so that a rotation (ApiKey::Set, ApiKeyFile)
+    // applies from the next request on. When null, `api_key` is wrapped in a fixed holder.
+    std::shared_ptr<const ApiKey> api_key_source;
+    std::string api_key;  // used only without api_key_source; never logged nor put in an error
     absl::Duration request_timeout = absl::Seconds(30);
     // Sync generation holds the call until the image exists; upstream gives up near 300 s.
     absl::Duration sync_timeout = absl::Seconds(300);
     absl::Duration connect_timeout = absl::Seconds(10);
+    // Download allowlist (whole DNS labels, see DownloadPolicy). Downloads connect only to
+    // public addresses, plus loopback with allow_loopback_downloads (which also admits http and
+    // any port for loopback hosts); API calls to base_url are not address-checked.
     std::vector<std::string> download_host_suffixes = {".aliyuncs.com"};
     bool allow_loopback_downloads = false;
     size_t max_image_bytes = 64 << 20;

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "service/dashscope/api_key.h"
 #include "service/dashscope/errors.h"
 #include "tests/unit/dashscope/fake_http_client.h"
 
@@ -307,6 +308,64 @@ TEST(BaseUrlForRegionTest, Regions) {
   EXPECT_EQ(*BaseUrlForRegion("singapore"), "https://dashscope-intl.aliyuncs.com/api/v1");
   EXPECT_EQ(*BaseUrlForRegion("beijing"), "https://dashscope.aliyuncs.com/api/v1");
   EXPECT_EQ(BaseUrlForRegion("mars").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A client whose key comes from a holder that the test rotates.
+class DashScopeClientKeyRotationTest : public DashScopeClientTest {
+ protected:
+  static constexpr char kNewKey[] = "sk-rotated-9876543210";
+
+  DashScopeClientKeyRotationTest()
+      : key_(std::make_shared<ApiKey>(kKey)), rotating_client_(http_, RotatingOptions(key_)) {}
+
+  static DashScopeClient::Options RotatingOptions(std::shared_ptr<const ApiKey> key) {
+    DashScopeClient::Options o = MakeOptions();
+    o.api_key = "sk-ignored-when-a-source-is-set";
+    o.api_key_source = std::move(key);
+    return o;
+  }
+
+  std::shared_ptr<ApiKey> key_;
+  DashScopeClient rotating_client_;
+};
+
+TEST_F(DashScopeClientKeyRotationTest, NextRequestCarriesTheNewKey) {
+  Result<UpstreamTask> before;
+  rotating_client_.GetTask("t-1", before.Callback());
+  EXPECT_TRUE(HasHeader("Authorization", std::string("Bearer ") + kKey));
+
+  ASSERT_TRUE(key_->Set(kNewKey));
+  Result<CreatedTask> after;
+  rotating_client_.CreateTask(Params("qwen-image-plus"), after.Callback());
+  EXPECT_TRUE(HasHeader("Authorization", std::string("Bearer ") + kNewKey));
+  EXPECT_FALSE(HasHeader("Authorization", std::string("Bearer ") + kKey));
+  // The request already sent keeps the key it went out with.
+  ASSERT_EQ(http_.calls().size(), 2u);
+  EXPECT_THAT(http_.calls()[0].request.headers,
+              Contains(Pair("Authorization", std::string("Bearer ") + kKey)));
+  EXPECT_THAT(http_.calls()[1].request.headers,
+              Not(Contains(Pair("Authorization", ::testing::HasSubstr("ignored")))));
+}
+
+TEST_F(DashScopeClientKeyRotationTest, RedactsTheCurrentAndThePreviousKey) {
+  Result<UpstreamTask> result;
+  rotating_client_.GetTask("t-1", result.Callback());  // sent with kKey
+  ASSERT_TRUE(key_->Set(kNewKey));
+  // A reply to the old request, as if a proxy echoed both keys it has seen.
+  http_.Reply(401, std::string(R"({"code":"InvalidApiKey","message":"Bearer )") + kKey +
+                       " then Bearer " + kNewKey + R"("})");
+  UpstreamError e = result.Error();
+  EXPECT_EQ(e.code, "InvalidApiKey");
+  EXPECT_THAT(e.message, Not(HasSubstr(kKey)));
+  EXPECT_THAT(e.message, Not(HasSubstr(kNewKey)));
+  EXPECT_THAT(e.message, HasSubstr("[redacted]"));
+  EXPECT_THAT(result.value->status().ToString(), Not(HasSubstr(kNewKey)));
+}
+
+TEST_F(DashScopeClientTest, PlainKeyOptionStillWorks) {
+  Result<UpstreamTask> result;
+  client_.GetTask("t-1", result.Callback());
+  EXPECT_TRUE(HasHeader("Authorization", std::string("Bearer ") + kKey));
 }
 
 }  // namespace
