@@ -23,6 +23,12 @@ ApiError ErrorForCode(absl::string_view code);
 // ModelUnavailable, 5xx InternalError, anything else InvalidParameter.
 ApiError ErrorForStatus(int http_status);
 
+// Whether a load balancer in front of DashScope answers `status` when upstream is slow or
+// failing (408, 5xx): the statuses [sim:after=N] accepts.
+inline bool IsGatewayStatus(int status) {
+  return status == 408 || (status >= 500 && status <= 599);
+}
+
 inline ApiError InvalidParameter(std::string message) {
   return ApiError{400, "InvalidParameter", std::move(message)};
 }

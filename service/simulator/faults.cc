@@ -1,9 +1,13 @@
 // Prompt markers and probability draws turned into a FaultPlan.
 #include "service/simulator/faults.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace qwenimage::simulator {
@@ -11,6 +15,7 @@ namespace {
 
 void ApplyMarker(absl::string_view name, absl::string_view value, FaultPlan& plan) {
   int number = 0;
+  int64_t seconds = 0;
   absl::Duration d;
   if (name == "fail" && !value.empty()) {
     plan.error = ErrorForCode(value);
@@ -30,10 +35,53 @@ void ApplyMarker(absl::string_view name, absl::string_view value, FaultPlan& pla
     plan.delivery = Delivery::kReset;
   } else if (name == "hang") {
     plan.delivery = Delivery::kHang;
+  } else if (name == "drop") {
+    plan.delivery = Delivery::kDrop;
+  } else if (name == "after" && absl::SimpleAtoi(value, &number) && IsGatewayStatus(number)) {
+    plan.after_status = number;
+  } else if (name == "retry_after" && absl::SimpleAtoi(value, &seconds) && seconds >= 0) {
+    plan.retry_after = seconds;
   }
 }
 
+constexpr absl::string_view kApiEndpoints[] = {"generation", "image-synthesis", "task_get",
+                                               "task_list",  "task_cancel",     "image"};
+
+absl::Status BadParam(absl::string_view name, absl::string_view value, absl::string_view want) {
+  return absl::InvalidArgumentError(absl::StrCat(name, "='", value, "': ", want));
+}
+
+// The fault a one-shot admin call arms: exactly one kind parameter.
+absl::Status SetOneShotKind(absl::string_view name, const std::string& value, FaultPlan& plan) {
+  int number = 0;
+  if (name == "status") {
+    if (!absl::SimpleAtoi(value, &number) || number < 400 || number > 599) {
+      return BadParam(name, value, "want an HTTP error status 400..599");
+    }
+    plan.error = ErrorForStatus(number);
+  } else if (name == "code") {
+    if (value.empty()) return BadParam(name, value, "want a DashScope error code");
+    plan.error = ErrorForCode(value);
+  } else if (name == "after") {
+    if (!absl::SimpleAtoi(value, &number) || !IsGatewayStatus(number)) {
+      return BadParam(name, value, "want 408 or 500..599");
+    }
+    plan.after_status = number;
+  } else if (name == "drop" || name == "reset") {
+    if (value != "1") return BadParam(name, value, "want 1");
+    plan.delivery = name == "drop" ? Delivery::kDrop : Delivery::kReset;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool IsApiEndpoint(absl::string_view endpoint) {
+  for (absl::string_view e : kApiEndpoints) {
+    if (e == endpoint) return true;
+  }
+  return false;
+}
 
 FaultPlan PlanFromPrompt(absl::string_view prompt) {
   FaultPlan plan;
@@ -75,7 +123,17 @@ FaultPlan PlanFromRates(const FaultRates& r, double u, bool create) {
     plan.task_fail_code = "InternalError";
   } else if (hit(r.partial * create_only)) {
     plan.partial = 1;
+  } else if (hit(r.drop)) {
+    plan.delivery = Delivery::kDrop;
+  } else {
+    for (const auto& [status, p] : r.after) {
+      if (hit(p)) {
+        plan.after_status = status;
+        break;
+      }
+    }
   }
+  plan.retry_after = r.retry_after;  // a property of the endpoint, not a draw
   return plan;
 }
 
@@ -85,7 +143,67 @@ FaultPlan MergePlans(FaultPlan base, const FaultPlan& overlay) {
   if (overlay.partial > 0) base.partial = overlay.partial;
   if (overlay.delay > absl::ZeroDuration()) base.delay = overlay.delay;
   if (overlay.delivery != Delivery::kNormal) base.delivery = overlay.delivery;
+  if (overlay.after_status != 0) base.after_status = overlay.after_status;
+  if (overlay.retry_after) base.retry_after = overlay.retry_after;
   return base;
+}
+
+absl::StatusOr<OneShotFault> ParseOneShotFault(const std::map<std::string, std::string>& params) {
+  constexpr absl::string_view kKinds[] = {"status", "code", "after", "drop", "reset"};
+  OneShotFault fault;
+  int kinds = 0;
+  for (const auto& [name, value] : params) {
+    if (name == "endpoint") {
+      if (!IsApiEndpoint(value)) {
+        return BadParam(name, value,
+                        "want generation, image-synthesis, task_get, task_list, task_cancel or image");
+      }
+      fault.endpoint = value;
+    } else if (name == "count") {
+      if (!absl::SimpleAtoi(value, &fault.count) || fault.count < 1) {
+        return BadParam(name, value, "want a positive integer");
+      }
+    } else if (name == "retry_after") {
+      int64_t seconds = 0;
+      if (!absl::SimpleAtoi(value, &seconds) || seconds < 0) {
+        return BadParam(name, value, "want non-negative integer seconds");
+      }
+      fault.plan.retry_after = seconds;
+    } else if (std::find(std::begin(kKinds), std::end(kKinds), name) != std::end(kKinds)) {
+      ++kinds;
+      if (absl::Status s = SetOneShotKind(name, value, fault.plan); !s.ok()) return s;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", name, "'"));
+    }
+  }
+  if (fault.endpoint.empty()) return absl::InvalidArgumentError("endpoint is required");
+  if (kinds != 1) {
+    return absl::InvalidArgumentError("want exactly one of status, code, after, drop, reset");
+  }
+  return fault;
+}
+
+void OneShotFaults::Add(OneShotFault fault) {
+  std::string endpoint = fault.endpoint;
+  pending_[endpoint].push_back(std::move(fault));
+}
+
+std::optional<FaultPlan> OneShotFaults::Take(const std::string& endpoint) {
+  auto it = pending_.find(endpoint);
+  if (it == pending_.end()) return std::nullopt;
+  std::deque<OneShotFault>& queue = it->second;
+  FaultPlan plan = queue.front().plan;
+  if (--queue.front().count == 0) queue.pop_front();
+  if (queue.empty()) pending_.erase(it);
+  return plan;
+}
+
+std::map<std::string, int64_t> OneShotFaults::Pending() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& [endpoint, queue] : pending_) {
+    for (const OneShotFault& f : queue) out[endpoint] += f.count;
+  }
+  return out;
 }
 
 }  // namespace qwenimage::simulator

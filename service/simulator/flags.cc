@@ -43,9 +43,10 @@ ABSL_FLAG(std::string, sync_over_limit, "reject",
 ABSL_FLAG(double, task_api_qps, 20, "with --limits=on: QPS per key shared by GET task, list, cancel");
 ABSL_FLAG(std::string, faults, "",
           "fault probabilities per endpoint, e.g. 'generation:500=0.1,slow=0.2,slow_delay=5s;"
-          "task_get:429=0.3;*:reset=0.01'. Kinds: 500 503 429 malformed reset hang slow "
-          "slow_delay moderation task_fail partial. Endpoints: generation image-synthesis task_get "
-          "task_list task_cancel image *");
+          "task_get:429=0.3,retry_after=60;image-synthesis:502_after=0.1,drop=0.05;*:reset=0.01'. "
+          "Kinds: 500 503 429 malformed reset hang slow slow_delay moderation task_fail partial "
+          "drop <N>_after (N = 408 or 5xx) retry_after (seconds, on that endpoint's 429s). "
+          "Endpoints: generation image-synthesis task_get task_list task_cancel image *");
 ABSL_FLAG(uint64_t, random_seed, 0, "seed for durations, ids and fault draws; 0 = random");
 
 namespace qwenimage::simulator {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "service/simulator/errors.h"
 
 namespace qwenimage::simulator {
 namespace {
@@ -20,20 +21,42 @@ absl::Status SetFaultField(FaultRates& rates, absl::string_view key, absl::strin
     rates.slow_delay = *d;
     return absl::OkStatus();
   }
+  if (key == "retry_after") {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(value, &seconds) || seconds < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fault 'retry_after': '", value, "' is not non-negative integer seconds"));
+    }
+    rates.retry_after = seconds;
+    return absl::OkStatus();
+  }
+  double p;
+  const bool p_ok = absl::SimpleAtod(value, &p) && p >= 0 && p <= 1;
+  auto bad_p = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("fault '", key, "': probability '", value,
+                                                   "' not in [0,1]"));
+  };
+  if (absl::string_view status = key; absl::ConsumeSuffix(&status, "_after")) {
+    int n = 0;
+    if (!absl::SimpleAtoi(status, &n) || !IsGatewayStatus(n)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fault '", key, "': <N>_after wants N = 408 or 500..599"));
+    }
+    if (!p_ok) return bad_p();
+    rates.after[n] = p;
+    return absl::OkStatus();
+  }
   const std::pair<absl::string_view, double FaultRates::*> kFields[] = {
       {"500", &FaultRates::internal_error}, {"503", &FaultRates::unavailable},
       {"429", &FaultRates::throttle},       {"malformed", &FaultRates::malformed},
       {"reset", &FaultRates::reset},        {"hang", &FaultRates::hang},
       {"slow", &FaultRates::slow},          {"moderation", &FaultRates::moderation},
       {"task_fail", &FaultRates::task_fail}, {"partial", &FaultRates::partial},
+      {"drop", &FaultRates::drop},
   };
   for (const auto& [name, field] : kFields) {
     if (name != key) continue;
-    double p;
-    if (!absl::SimpleAtod(value, &p) || p < 0 || p > 1) {
-      return absl::InvalidArgumentError(absl::StrCat("fault '", key, "': probability '", value,
-                                                     "' not in [0,1]"));
-    }
+    if (!p_ok) return bad_p();
     rates.*field = p;
     return absl::OkStatus();
   }

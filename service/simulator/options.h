@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ absl::StatusOr<absl::Duration> ParseNonNegativeDuration(absl::string_view text);
 absl::StatusOr<DurationRange> ParseDurationRange(absl::string_view text);
 
 // Per-endpoint fault probabilities, each in [0, 1]; drawn once per request, first match wins in
-// field order. Create-only kinds (moderation, task_fail, partial) are ignored elsewhere.
+// field order (then `after` by status). Create-only kinds (moderation, task_fail, partial) are
+// ignored elsewhere.
 struct FaultRates {
   double internal_error = 0;  // 500 InternalError
   double unavailable = 0;     // 503 ModelUnavailable
@@ -39,12 +41,17 @@ struct FaultRates {
   double moderation = 0;      // 400 DataInspectionFailed at create
   double task_fail = 0;       // task (or sync call) ends FAILED with InternalError
   double partial = 0;         // one of n images fails (DataInspectionFailed)
+  double drop = 0;            // close the connection without a reply (creates: no work done)
+  // By HTTP status (408, 5xx): do the work, then answer that status with an HTML page.
+  std::map<int, double> after;
   absl::Duration slow_delay = absl::Seconds(3);
+  std::optional<int64_t> retry_after;  // seconds, sent as Retry-After on this endpoint's 429s
 };
 
 // Parses "generation:500=0.1,503=0.05,slow=0.2,slow_delay=2s;task_get:429=0.3;*:reset=0.01".
-// Keys: 500 503 429 malformed reset hang slow slow_delay moderation task_fail partial. Endpoint
-// names are those of /__stats; "*" applies to every endpoint without its own entry.
+// Keys: 500 503 429 malformed reset hang slow slow_delay moderation task_fail partial drop
+// <N>_after (N = 408 or 5xx, e.g. 502_after=0.1) retry_after (integer seconds). Endpoint names
+// are those of /__stats; "*" applies to every endpoint without its own entry.
 absl::StatusOr<std::map<std::string, FaultRates>> ParseFaults(absl::string_view text);
 
 // Over-limit behaviour when a key already runs `running_limit` tasks of a model.

@@ -42,6 +42,19 @@ std::string ErrorBody(absl::string_view request_id, const ApiError& error) {
   return json{{"request_id", request_id}, {"code", error.code}, {"message", error.message}}.dump();
 }
 
+std::string GatewayErrorBody(int http_status) {
+  // nginx's own reason phrases, which differ from RFC 9110's in places ("Gateway Time-out").
+  absl::string_view reason = http_status == 408   ? "Request Time-out"
+                             : http_status == 500 ? "Internal Server Error"
+                             : http_status == 502 ? "Bad Gateway"
+                             : http_status == 503 ? "Service Temporarily Unavailable"
+                             : http_status == 504 ? "Gateway Time-out"
+                                                  : "Server Error";
+  const std::string title = absl::StrCat(http_status, " ", reason);
+  return absl::StrCat("<html>\r\n<head><title>", title, "</title></head>\r\n<body>\r\n<center><h1>",
+                      title, "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+}
+
 std::string RequestIdBody(absl::string_view request_id) {
   return json{{"request_id", request_id}}.dump();
 }

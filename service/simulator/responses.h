@@ -19,6 +19,9 @@ std::string FormatTaskTime(absl::Time t);
 std::string ExtendedPrompt(absl::string_view prompt);
 
 std::string ErrorBody(absl::string_view request_id, const ApiError& error);
+// The HTML error page an nginx load balancer in front of DashScope answers with, e.g. "502 Bad
+// Gateway" ([sim:after=N]): deliberately not DashScope's JSON, so no `code` proves no work was done.
+std::string GatewayErrorBody(int http_status);
 std::string RequestIdBody(absl::string_view request_id);  // cancel success
 std::string SyncResultBody(absl::string_view request_id, const Task& task);
 std::string AsyncCreateBody(absl::string_view request_id, const Task& task);

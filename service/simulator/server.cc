@@ -7,9 +7,14 @@
 #include <event2/keyvalq_struct.h>
 #include <sys/socket.h>
 
+#include <map>
+#include <optional>
 #include <random>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -50,17 +55,38 @@ std::string QueryParam(absl::string_view query, absl::string_view name) {
   return std::string();
 }
 
-// Closes the connection with SO_LINGER 0 so that the peer sees a TCP RST.
-void ResetConnection(evhttp_request* req) {
+// All parameters of a query string, unescaped (a repeated name keeps its last value).
+std::map<std::string, std::string> QueryParams(absl::string_view query) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    out[QueryUnescape(p.first)] = QueryUnescape(p.second);
+  }
+  return out;
+}
+
+// Closes the connection without a reply: with `reset`, SO_LINGER 0 makes the peer see a TCP RST;
+// without, a plain FIN after the request was read (the client gets an empty reply).
+void CloseConnection(evhttp_request* req, bool reset) {
   evhttp_connection* conn = evhttp_request_get_connection(req);
   if (conn == nullptr) {  // the client already left; libevent handed the request to us
     evhttp_request_free(req);
     return;
   }
-  linger lg{1, 0};
-  setsockopt(bufferevent_getfd(evhttp_connection_get_bufferevent(conn)), SOL_SOCKET, SO_LINGER,
-             &lg, sizeof(lg));
+  if (reset) {
+    linger lg{1, 0};
+    setsockopt(bufferevent_getfd(evhttp_connection_get_bufferevent(conn)), SOL_SOCKET, SO_LINGER,
+               &lg, sizeof(lg));
+  }
   evhttp_connection_free(conn);
+}
+
+// What a limits 429 carries of a request's plan: only the Retry-After hint. The limit is
+// upstream's own answer, so injected delays and delivery faults do not apply to it.
+FaultPlan RetryHintOnly(const FaultPlan& plan) {
+  FaultPlan hint;
+  hint.retry_after = plan.retry_after;
+  return hint;
 }
 
 }  // namespace
@@ -185,6 +211,7 @@ const FaultRates* Server::RatesFor(const std::string& endpoint) const {
 }
 
 FaultPlan Server::DrawFaults(const std::string& endpoint, bool create) {
+  if (std::optional<FaultPlan> once = one_shots_.Take(endpoint)) return *std::move(once);
   const FaultRates* rates = RatesFor(endpoint);
   if (rates == nullptr) return FaultPlan();
   return PlanFromRates(*rates, absl::Uniform<double>(rng_, 0.0, 1.0), create);
@@ -200,89 +227,118 @@ void Server::HandleCreate(Call call, CreateEndpoint endpoint) {
   if (endpoint == CreateEndpoint::kImageSynthesis && !async_header) {
     return SendError(call, {403, "AccessDenied", "current user api does not support synchronous calls"});
   }
+  // Drawn before the body is parsed, keeping seeded runs' draw order. Acting on the draw waits
+  // for the prompt's markers, which override it (including a Retry-After for a drawn 429).
   FaultPlan plan = DrawFaults(call.endpoint, /*create=*/true);
-  if (plan.error) return SendError(call, *plan.error, plan);
-
   ImageRequest request;
-  int64_t random_seed = absl::Uniform<int64_t>(rng_, 0, int64_t{2147483647} + 1);
+  // A drawn error always ends the call without a task, so it needs no seed; not drawing one keeps
+  // the random sequence of seeded runs as it was when such calls returned before parsing.
+  int64_t random_seed =
+      plan.error ? 0 : absl::Uniform<int64_t>(rng_, 0, int64_t{2147483647} + 1);
   if (auto err = ParseImageRequest(Body(call.req), endpoint, random_seed, &request)) {
     return SendError(call, *err);
   }
   plan = MergePlans(std::move(plan), PlanFromPrompt(request.full_prompt));
+  // Dropped before any work: no submit token, no task, not counted in `creates`.
+  if (plan.delivery == Delivery::kDrop) return Send(call, Reply(), plan);
   if (plan.error) return SendError(call, *plan.error, plan);
   const bool sync = endpoint == CreateEndpoint::kGeneration;
   if (auto err = engine_->Admit(key, *request.model, sync)) return SendError(call, *err, plan);
 
   if (!sync) {
     const Task& task = engine_->Submit(key, call.request_id, std::move(request), plan, false, nullptr);
-    return Send(call, {200, AsyncCreateBody(call.request_id, task)}, plan);
+    return Send(call, Outcome({200, AsyncCreateBody(call.request_id, task)}, plan), plan);
   }
   engine_->Submit(key, call.request_id, std::move(request), plan, true,
                   [this, call, plan](const Task& task) {
+                    Reply reply;
                     if (task.status == TaskStatus::kSucceeded) {
-                      return Send(call, {200, SyncResultBody(call.request_id, task)}, plan);
+                      reply = {200, SyncResultBody(call.request_id, task)};
+                    } else {
+                      ApiError e = ErrorForCode(task.code);
+                      e.message = task.message;
+                      reply = ErrorReply(call, e);
                     }
-                    ApiError e = ErrorForCode(task.code);
-                    e.message = task.message;
-                    SendError(call, e, plan);
+                    Send(call, Outcome(std::move(reply), plan), plan);
                   });
 }
 
 void Server::HandleTaskApi(Call call, absl::string_view task_id, absl::string_view query) {
   std::string key;
   if (!Authorize(call, &key)) return;
-  if (!engine_->AllowTaskApiCall(key)) return SendError(call, ErrorForCode("Throttling.RateQuota"));
+  // Faults come before the QPS limit so that an armed one-shot fault answers its request even
+  // when the limit would have; a faulted call takes no QPS token.
   FaultPlan plan = DrawFaults(call.endpoint, /*create=*/false);
   if (plan.error) return SendError(call, *plan.error, plan);
+  if (plan.delivery == Delivery::kDrop) return Send(call, Reply(), plan);  // e.g. cancel not done
+  if (!engine_->AllowTaskApiCall(key)) {
+    return SendError(call, ErrorForCode("Throttling.RateQuota"), RetryHintOnly(plan));
+  }
   const std::string id(task_id);
 
   if (call.endpoint == "task_get") {
     Reply reply{200, TaskBody(call.request_id, id, engine_->Find(key, id)),
                 "application/json;charset=UTF-8"};
-    return Send(call, std::move(reply), plan);
+    return Send(call, Outcome(std::move(reply), plan), plan);
   }
   if (call.endpoint == "task_cancel") {
+    Reply reply{200, RequestIdBody(call.request_id)};
     if (!engine_->Cancel(key, id)) {
-      return SendError(call,
-                       {400, "UnsupportedOperation",
-                        "Failed to cancel the task, please confirm if the task is in PENDING status."},
-                       plan);
+      reply = ErrorReply(
+          call, {400, "UnsupportedOperation",
+                 "Failed to cancel the task, please confirm if the task is in PENDING status."});
     }
-    return Send(call, {200, RequestIdBody(call.request_id)}, plan);
+    return Send(call, Outcome(std::move(reply), plan), plan);
   }
   ListPage page;
+  Reply reply;
   if (auto err = SelectListPage(engine_->TasksOf(key), query, absl::Now(), &page)) {
-    return SendError(call, *err, plan);
+    reply = ErrorReply(call, *err);
+  } else {
+    const char* region_id = options_.region == "beijing" ? "cn-beijing" : "ap-southeast-1";
+    reply = {200, ListBody(call.request_id, page, region_id)};
   }
-  const char* region_id = options_.region == "beijing" ? "cn-beijing" : "ap-southeast-1";
-  Send(call, {200, ListBody(call.request_id, page, region_id)}, plan);
+  Send(call, Outcome(std::move(reply), plan), plan);
 }
 
 void Server::HandleImage(Call call, absl::string_view path, absl::string_view query) {
   FaultPlan plan = DrawFaults(call.endpoint, /*create=*/false);
   if (plan.error) return SendError(call, *plan.error, plan);
+  if (plan.delivery == Delivery::kDrop) return Send(call, Reply(), plan);
+  Reply reply;
   ImageRef ref;
   switch (urls_->Verify(path, query, absl::Now(), &ref)) {
     case ImageUrls::Check::kOk:
-      return Send(call, {200, RenderPng(ref.width, ref.height, ref.key), "image/png"}, plan);
+      reply = {200, RenderPng(ref.width, ref.height, ref.key), "image/png"};
+      break;
     case ImageUrls::Check::kBadSignature:
-      return Send(call, {403, "AccessDenied: signature does not match", "text/plain"}, plan);
+      reply = {403, "AccessDenied: signature does not match", "text/plain"};
+      break;
     case ImageUrls::Check::kExpired:
-      return Send(call, {404, "NoSuchKey: the object has expired", "text/plain"}, plan);
+      reply = {404, "NoSuchKey: the object has expired", "text/plain"};
+      break;
     case ImageUrls::Check::kNotFound:
-      return Send(call, {404, "NoSuchKey", "text/plain"}, plan);
+      reply = {404, "NoSuchKey", "text/plain"};
+      break;
   }
+  Send(call, Outcome(std::move(reply), plan), plan);
 }
 
 void Server::HandleAdmin(evhttp_request* req, absl::string_view path, absl::string_view query) {
   Call call{req, "admin", NewUuid(rng_), absl::Now()};
   Reply reply{200, "{}"};
   const bool post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+  const bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET;
   if (path == "/__stats") {
     reply.body = stats_.ToJson(engine_->CountByStatus());
   } else if (path == "/__reset" && post) {
     stats_.Reset();
+    one_shots_.Clear();
     if (QueryParam(query, "tasks") == "1") engine_->DropFinishedTasks();
+  } else if (path == "/__faults/once" && post) {
+    reply = ArmOneShotFault(call.request_id, query);
+  } else if (path == "/__faults" && get) {
+    reply.body = nlohmann::json{{"pending", one_shots_.Pending()}}.dump();
   } else if (path == "/__keys/revoke" && post && !QueryParam(query, "key").empty()) {
     keys_.erase(QueryParam(query, "key"));
   } else if (path == "/__keys/add" && post && !QueryParam(query, "key").empty()) {
@@ -293,13 +349,35 @@ void Server::HandleAdmin(evhttp_request* req, absl::string_view path, absl::stri
   Deliver(call, std::move(reply), Delivery::kNormal);
 }
 
+Server::Reply Server::ArmOneShotFault(const std::string& request_id, absl::string_view query) {
+  absl::StatusOr<OneShotFault> fault = ParseOneShotFault(QueryParams(query));
+  if (!fault.ok()) {
+    return {400, ErrorBody(request_id, InvalidParameter(std::string(fault.status().message())))};
+  }
+  one_shots_.Add(*std::move(fault));
+  return {200, nlohmann::json{{"pending", one_shots_.Pending()}}.dump()};
+}
+
+Server::Reply Server::ErrorReply(const Call& call, const ApiError& error) {
+  return {error.http_status, ErrorBody(call.request_id, error)};
+}
+
+Server::Reply Server::Outcome(Reply reply, const FaultPlan& plan) {
+  if (plan.after_status == 0) return reply;
+  Reply page{plan.after_status, GatewayErrorBody(plan.after_status), "text/html"};
+  page.from_gateway = true;
+  return page;
+}
+
 void Server::SendError(const Call& call, const ApiError& error, const FaultPlan& plan) {
-  Send(call, {error.http_status, ErrorBody(call.request_id, error)}, plan);
+  Send(call, ErrorReply(call, error), plan);
 }
 
 void Server::Send(const Call& call, Reply reply, const FaultPlan& plan) {
-  // Resets always go through the loop: freeing a connection inside its own callback is unsafe.
-  if (plan.delay <= absl::ZeroDuration() && plan.delivery != Delivery::kReset) {
+  if (reply.status == 429) reply.retry_after = plan.retry_after;
+  // Closes always go through the loop: freeing a connection inside its own callback is unsafe.
+  const bool closes = plan.delivery == Delivery::kReset || plan.delivery == Delivery::kDrop;
+  if (plan.delay <= absl::ZeroDuration() && !closes) {
     return Deliver(call, std::move(reply), plan.delivery);
   }
   loop_->RunAfter(plan.delay, [this, call, reply = std::move(reply), delivery = plan.delivery] {
@@ -316,7 +394,11 @@ void Server::Deliver(const Call& call, Reply reply, Delivery delivery) {
       return;
     case Delivery::kReset:
       stats_.CountRequest(call.endpoint, "reset");
-      ResetConnection(call.req);
+      CloseConnection(call.req, /*reset=*/true);
+      return;
+    case Delivery::kDrop:
+      stats_.CountRequest(call.endpoint, "drop");
+      CloseConnection(call.req, /*reset=*/false);
       return;
     case Delivery::kMalformed:
       reply.body.resize(reply.body.size() / 2);
@@ -327,7 +409,12 @@ void Server::Deliver(const Call& call, Reply reply, Delivery delivery) {
   if (!admin) stats_.CountRequest(call.endpoint, absl::StrCat(reply.status));
   evkeyvalq* headers = evhttp_request_get_output_headers(call.req);
   evhttp_add_header(headers, "Content-Type", reply.content_type);
-  if (!admin && call.endpoint != "image") {
+  if (reply.retry_after) {
+    evhttp_add_header(headers, "Retry-After", absl::StrCat(*reply.retry_after).c_str());
+  }
+  if (reply.from_gateway) {
+    evhttp_add_header(headers, "server", "nginx");
+  } else if (!admin && call.endpoint != "image") {
     evhttp_add_header(headers, "x-request-id", call.request_id.c_str());
     evhttp_add_header(headers, "x-dashscope-requestid", call.request_id.c_str());
     evhttp_add_header(headers, "req-cost-time",

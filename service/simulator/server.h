@@ -4,7 +4,9 @@
 #define QWENIMAGE_SERVICE_SIMULATOR_SERVER_H_
 
 #include <map>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,9 @@ class Server {
     int status = 200;
     std::string body;
     const char* content_type = "application/json";
+    // A load balancer's own page ([sim:after=N]): none of DashScope's headers.
+    bool from_gateway = false;
+    std::optional<int64_t> retry_after = std::nullopt;  // seconds, for a Retry-After header
   };
 
   static void OnRequest(evhttp_request* req, void* self);
@@ -55,6 +60,7 @@ class Server {
 
   // Checks `Authorization: Bearer <key>` against the keys of this region; sets *key.
   bool Authorize(const Call& call, std::string* key);
+  // An armed one-shot fault of `endpoint` if any (consuming one use), else a random draw.
   FaultPlan DrawFaults(const std::string& endpoint, bool create);
   const FaultRates* RatesFor(const std::string& endpoint) const;
 
@@ -62,11 +68,17 @@ class Server {
   void HandleTaskApi(Call call, absl::string_view task_id, absl::string_view query);
   void HandleImage(Call call, absl::string_view path, absl::string_view query);
   void HandleAdmin(evhttp_request* req, absl::string_view path, absl::string_view query);
+  // POST /__faults/once: arms a one-shot fault from the query (see ParseOneShotFault).
+  Reply ArmOneShotFault(const std::string& request_id, absl::string_view query);
 
   // Sends `reply` after `plan.delay`, applying the plan's delivery fault.
   void Send(const Call& call, Reply reply, const FaultPlan& plan = FaultPlan());
   void SendError(const Call& call, const ApiError& error, const FaultPlan& plan = FaultPlan());
   void Deliver(const Call& call, Reply reply, Delivery delivery);
+  // The reply of a request whose work is done: `reply`, or the load balancer's HTML page when the
+  // plan says the real reply never reaches the client ([sim:after=N]).
+  static Reply Outcome(Reply reply, const FaultPlan& plan);
+  static Reply ErrorReply(const Call& call, const ApiError& error);
   void AddKey(absl::string_view entry);
 
   SimulatorOptions options_;
@@ -79,6 +91,7 @@ class Server {
   std::unique_ptr<TaskEngine> engine_;
   std::map<std::string, std::string> keys_;  // key → region
   std::vector<evhttp_request*> hung_;        // [sim:hang] requests, released at shutdown
+  OneShotFaults one_shots_;                   // armed by POST /__faults/once
 };
 
 }  // namespace qwenimage::simulator
