@@ -28,8 +28,14 @@ absl::StatusOr<store::TaskRecord> MeteredTaskStore::Get(absl::string_view task_i
   return Timed(metrics_, "task", "get", [&] { return inner_.Get(task_id); });
 }
 
-absl::Status MeteredTaskStore::Update(const store::TaskRecord& record) {
-  return Timed(metrics_, "task", "update", [&] { return inner_.Update(record); });
+absl::Status MeteredTaskStore::Update(const store::TaskRecord& record,
+                                      store::Durability durability) {
+  return Timed(metrics_, "task", "update", [&] { return inner_.Update(record, durability); });
+}
+
+absl::StatusOr<std::string> MeteredTaskStore::FindByUpstreamId(absl::string_view upstream_task_id) {
+  return Timed(metrics_, "task", "find_by_upstream_id",
+               [&] { return inner_.FindByUpstreamId(upstream_task_id); });
 }
 
 absl::StatusOr<std::vector<store::TaskRecord>> MeteredTaskStore::List(
@@ -67,6 +73,10 @@ absl::StatusOr<std::string> MeteredImageStore::Get(absl::string_view task_id, in
 
 absl::Status MeteredImageStore::DeleteTask(absl::string_view task_id) {
   return Timed(metrics_, "image", "delete", [&] { return inner_.DeleteTask(task_id); });
+}
+
+absl::StatusOr<std::vector<std::string>> MeteredImageStore::ListTaskIds() {
+  return Timed(metrics_, "image", "list_task_ids", [&] { return inner_.ListTaskIds(); });
 }
 
 }  // namespace qwenimage::metrics

@@ -20,7 +20,9 @@ class MeteredTaskStore final : public store::TaskStore {
   absl::StatusOr<store::TaskRecord> InsertOrGet(const store::TaskRecord& record,
                                                 bool* inserted) override;
   absl::StatusOr<store::TaskRecord> Get(absl::string_view task_id) override;
-  absl::Status Update(const store::TaskRecord& record) override;
+  absl::Status Update(const store::TaskRecord& record,
+                      store::Durability durability = store::Durability::kSynced) override;
+  absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<store::TaskRecord>> List(const store::ListQuery& query) override;
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override;
   absl::StatusOr<std::vector<store::TaskRecord>> ListUpdatedSince(absl::Time since) override;
@@ -39,6 +41,7 @@ class MeteredImageStore final : public store::ImageStore {
   absl::Status Put(absl::string_view task_id, int index, absl::string_view bytes) override;
   absl::StatusOr<std::string> Get(absl::string_view task_id, int index) override;
   absl::Status DeleteTask(absl::string_view task_id) override;
+  absl::StatusOr<std::vector<std::string>> ListTaskIds() override;
 
  private:
   store::ImageStore& inner_;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace qwenimage::store {
 namespace {
@@ -36,6 +38,27 @@ absl::Status ValidateKey(absl::string_view task_id, int index) {
   if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
   if (index < 0) return absl::InvalidArgumentError("image index must be >= 0");
   return absl::OkStatus();
+}
+
+// "<index>.png" as Put names a finished image; its temp files start with a dot.
+bool IsImageFileName(absl::string_view name) {
+  if (!absl::ConsumeSuffix(&name, ".png") || name.empty()) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+}
+
+// Whether `dir` holds a finished image. A directory removed meanwhile (a concurrent DeleteTask)
+// holds none; that is not an error.
+absl::StatusOr<bool> HasImage(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (IsImageFileName(it->path().filename().string())) return true;
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return absl::InternalError(absl::StrCat("list ", dir.string(), ": ", ec.message()));
+  }
+  return false;
 }
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
@@ -142,6 +165,25 @@ absl::Status DirImageStore::DeleteTask(absl::string_view task_id) {
   std::filesystem::remove_all(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("remove ", dir, ": ", ec.message()));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> DirImageStore::ListTaskIds() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(root_, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code stat_ec;
+    // symlink_status: Put makes real directories; a link is nothing this store wrote.
+    if (!ValidateTaskId(name).ok() || !fs::is_directory(it->symlink_status(stat_ec))) continue;
+    absl::StatusOr<bool> has_image = HasImage(it->path());
+    if (!has_image.ok()) return has_image.status();
+    if (*has_image) ids.push_back(name);
+  }
+  if (ec) return absl::InternalError(absl::StrCat("list ", root_, ": ", ec.message()));
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace qwenimage::store

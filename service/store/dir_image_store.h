@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,6 +26,10 @@ class DirImageStore : public ImageStore {
   absl::Status Put(absl::string_view task_id, int index, absl::string_view bytes) override;
   absl::StatusOr<std::string> Get(absl::string_view task_id, int index) override;
   absl::Status DeleteTask(absl::string_view task_id) override;
+  // Sorted. A task counts once its directory holds a finished "<index>.png": a directory with
+  // only temp files (a Put in progress, or one a crash interrupted) and entries whose names are
+  // not task ids are skipped, as is a task deleted while the listing runs.
+  absl::StatusOr<std::vector<std::string>> ListTaskIds() override;
 
   const std::string& root() const { return root_; }
 

@@ -3,6 +3,7 @@
 #define QWENIMAGE_SERVICE_STORE_IMAGE_STORE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,8 @@ class ImageStore {
   virtual absl::StatusOr<std::string> Get(absl::string_view task_id, int index) = 0;
   // Removes every image of the task; OK if there were none.
   virtual absl::Status DeleteTask(absl::string_view task_id) = 0;
+  // Every task id that has images stored (at start: finds files a crash orphaned).
+  virtual absl::StatusOr<std::vector<std::string>> ListTaskIds() = 0;
 };
 
 }  // namespace qwenimage::store

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "service/store/sqlite_synchronous.h"
 
 namespace qwenimage::store {
 namespace {
@@ -39,9 +40,17 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE " QWENIMAGE_UNFINISHED ";",
     // v2
     "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);",
+    // v3; existing rows are then filled in by BackfillUpstreamIdsLocked (see kUpstreamIdVersion).
+    "ALTER TABLE tasks ADD COLUMN upstream_task_id TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX tasks_by_upstream_id ON tasks (upstream_task_id)"
+    "  WHERE upstream_task_id <> '';",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteTaskStore::kSchemaVersion,
               "one migration step per schema version");
+
+// The version whose step adds the upstream_task_id column; the migration backfills it after the
+// step's SQL.
+constexpr int kUpstreamIdVersion = 3;
 
 constexpr char kColumns[] = "SELECT tenant, fingerprint, task FROM tasks ";
 
@@ -152,6 +161,10 @@ absl::Status SqliteTaskStore::Migrate() {
     }
     for (int v = version; v < kSchemaVersion; ++v) {
       if (absl::Status s = Exec(kMigrations[v]); !s.ok()) return s;
+      // A step whose data SQL cannot derive finishes in C++, still inside this transaction.
+      if (v + 1 == kUpstreamIdVersion) {
+        if (absl::Status s = BackfillUpstreamIdsLocked(); !s.ok()) return s;
+      }
       // PRAGMA takes no bound parameters; v is an int, so formatting it in is safe.
       const std::string set_version = absl::StrCat("PRAGMA user_version = ", v + 1);
       if (absl::Status s = Exec(set_version.c_str()); !s.ok()) return s;
@@ -160,6 +173,43 @@ absl::Status SqliteTaskStore::Migrate() {
   }();
   if (!status.ok()) Exec("ROLLBACK").IgnoreError();
   return status;
+}
+
+absl::Status SqliteTaskStore::BackfillUpstreamIdsLocked() {
+  // Rows of any state: a finished task still holds its upstream id (a restart must not adopt
+  // that upstream task for another). Oldest first, and UPDATE OR IGNORE against the unique index
+  // that the step has already created: should two old rows claim one upstream id (possible
+  // before v3 enforced it), the oldest keeps the claim and the younger keep theirs only inside
+  // the blob, so a later Update of such a younger task carrying it is ALREADY_EXISTS. Nothing is
+  // logged (the store has no logger, and the blob it would be tempted to print holds the
+  // prompt). The pairs are collected before any UPDATE, so the scan never sees its own writes.
+  std::vector<std::pair<std::string, std::string>> claims;  // (task id, upstream id)
+  {
+    absl::StatusOr<sqlite3_stmt*> stmt =
+        Prepare("SELECT id, task FROM tasks ORDER BY create_time_us, id");
+    if (!stmt.ok()) return stmt.status();
+    ScopedReset reset(*stmt);
+    for (;;) {
+      const int rc = sqlite3_step(*stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Error("backfill read");
+      qwenimage::v1::Task task;
+      if (!task.ParseFromArray(sqlite3_column_blob(*stmt, 1), sqlite3_column_bytes(*stmt, 1))) {
+        return absl::InternalError("stored task does not parse as qwenimage.v1.Task");
+      }
+      if (task.upstream_task_id().empty()) continue;
+      claims.emplace_back(std::string(ColumnText(*stmt, 0)), task.upstream_task_id());
+    }
+  }
+  absl::StatusOr<sqlite3_stmt*> stmt =
+      Prepare("UPDATE OR IGNORE tasks SET upstream_task_id = ? WHERE id = ?");
+  if (!stmt.ok()) return stmt.status();
+  for (const auto& [task_id, upstream_id] : claims) {
+    ScopedReset reset(*stmt);
+    if (!Binder(*stmt).Text(upstream_id).Text(task_id).ok()) return Error("bind");
+    if (sqlite3_step(*stmt) != SQLITE_DONE) return Error("backfill update");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SqliteTaskStore::Exec(const char* sql) {
@@ -236,6 +286,10 @@ absl::StatusOr<TaskRecord> SqliteTaskStore::InsertOrGet(const TaskRecord& record
   const int64_t update_us = task.has_update_time() ? ToMicros(task.update_time()) : create_us;
 
   absl::MutexLock lock(&mu_);
+  // Always synced: the caller is about to tell the client that the task exists. Declared after
+  // the lock and before BEGIN, so the pragma switches outside the transaction.
+  ScopedSynchronous synced(db_, Durability::kSynced);
+  if (!synced.status().ok()) return synced.status();
   if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   bool was_inserted = false;
   absl::StatusOr<TaskRecord> result =
@@ -244,10 +298,11 @@ absl::StatusOr<TaskRecord> SqliteTaskStore::InsertOrGet(const TaskRecord& record
     // absorbed; a clash on the primary key still fails.
     absl::StatusOr<sqlite3_stmt*> stmt = Prepare(
         "INSERT INTO tasks (id, tenant, request_id, fingerprint, state, model, create_time_us,"
-        " update_time_us, task) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " update_time_us, upstream_task_id, task) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (tenant, request_id) WHERE request_id <> '' DO NOTHING");
     if (!stmt.ok()) return stmt.status();
     int rc = SQLITE_OK;
+    int extended_rc = SQLITE_OK;
     int changes = 0;
     absl::Status step_error;
     {
@@ -261,12 +316,14 @@ absl::StatusOr<TaskRecord> SqliteTaskStore::InsertOrGet(const TaskRecord& record
                .Text(task.spec().model())
                .Int(create_us)
                .Int(update_us)
+               .Text(task.upstream_task_id())
                .Blob(blob)
                .ok()) {
         return Error("bind");
       }
       rc = sqlite3_step(*stmt);
       // Read before the reset, which may replace the connection's error state.
+      extended_rc = sqlite3_extended_errcode(db_);
       changes = sqlite3_changes(db_);
       if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT) step_error = Error("insert");
     }
@@ -275,11 +332,15 @@ absl::StatusOr<TaskRecord> SqliteTaskStore::InsertOrGet(const TaskRecord& record
       was_inserted = true;
       return record;
     }
-    // DONE with no change: the request_id is taken. CONSTRAINT: the id is taken, which is still
-    // a retry if the request_id matches too.
+    // DONE with no change: the request_id is taken. CONSTRAINT: the id (PRIMARYKEY) or the
+    // upstream id (UNIQUE) is taken, which is still a retry if the request_id matches too.
     if (!task.request_id().empty()) {
       absl::StatusOr<TaskRecord> existing = GetByRequestIdLocked(record.tenant, task.request_id());
       if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
+    }
+    if (rc == SQLITE_CONSTRAINT && extended_rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("upstream task ", task.upstream_task_id(), " is held by another task"));
     }
     return absl::AlreadyExistsError(absl::StrCat("task ", task.id(), " already exists"));
   }();
@@ -297,31 +358,61 @@ absl::StatusOr<TaskRecord> SqliteTaskStore::Get(absl::string_view task_id) {
   return GetLocked(task_id);
 }
 
-absl::Status SqliteTaskStore::Update(const TaskRecord& record) {
+absl::Status SqliteTaskStore::Update(const TaskRecord& record, Durability durability) {
   const qwenimage::v1::Task& task = record.task;
   std::string blob;
   if (!task.SerializeToString(&blob)) return absl::InternalError("cannot serialize task");
   const int64_t update_us =
       ToMicros(task.has_update_time() ? task.update_time() : task.create_time());
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<sqlite3_stmt*> stmt =
-      Prepare("UPDATE tasks SET state = ?, model = ?, update_time_us = ?, task = ? WHERE id = ?");
+  // One autocommit statement: it commits when the step returns, inside this scope, and the
+  // scope (declared before the statement's reset) lowers the pragma again after it.
+  ScopedSynchronous synced(db_, durability);
+  if (!synced.status().ok()) return synced.status();
+  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(
+      "UPDATE tasks SET state = ?, model = ?, update_time_us = ?, upstream_task_id = ?, task = ?"
+      " WHERE id = ?");
   if (!stmt.ok()) return stmt.status();
   ScopedReset reset(*stmt);
   if (!Binder(*stmt)
            .Int(task.state())
            .Text(task.spec().model())
            .Int(update_us)
+           .Text(task.upstream_task_id())
            .Blob(blob)
            .Text(task.id())
            .ok()) {
     return Error("bind");
   }
-  if (sqlite3_step(*stmt) != SQLITE_DONE) return Error("update");
+  if (sqlite3_step(*stmt) != SQLITE_DONE) {
+    // The only UNIQUE index an UPDATE can break is tasks_by_upstream_id (the id is the key it
+    // looks up by, and request_id is not written). The statement rolled back: nothing written.
+    if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE) {
+      return absl::AlreadyExistsError(absl::StrCat("upstream task ", task.upstream_task_id(),
+                                                   " is already held by a task other than ",
+                                                   task.id()));
+    }
+    return Error("update");
+  }
   if (sqlite3_changes(db_) == 0) {
     return absl::NotFoundError(absl::StrCat("task ", task.id(), " not found"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SqliteTaskStore::FindByUpstreamId(absl::string_view upstream_task_id) {
+  if (upstream_task_id.empty()) return absl::NotFoundError("an empty upstream id is no claim");
+  absl::MutexLock lock(&mu_);
+  // The redundant `<> ''` lets SQLite prove the partial index tasks_by_upstream_id applies.
+  absl::StatusOr<sqlite3_stmt*> stmt =
+      Prepare("SELECT id FROM tasks WHERE upstream_task_id = ? AND upstream_task_id <> ''");
+  if (!stmt.ok()) return stmt.status();
+  ScopedReset reset(*stmt);
+  if (!Binder(*stmt).Text(upstream_task_id).ok()) return Error("bind");
+  const int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_ROW) return std::string(ColumnText(*stmt, 0));
+  if (rc != SQLITE_DONE) return Error("step");
+  return absl::NotFoundError(absl::StrCat("no task holds upstream task ", upstream_task_id));
 }
 
 absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::List(const ListQuery& query) {

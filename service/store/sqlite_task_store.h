@@ -22,11 +22,21 @@ namespace qwenimage::store {
 
 // Times are kept to the microsecond: create_time ordering, cursors and the created_* bounds all
 // compare truncated Unix microseconds. Tenant, fingerprint, request_id and create_time are fixed
-// at insert; Update replaces the task proto, its state, model and update_time.
+// at insert; Update replaces the task proto, its state, model, upstream_task_id and update_time.
+//
+// Durability, per write: the connection runs journal_mode = WAL, synchronous = NORMAL, so every
+// commit survives a process crash. InsertOrGet and Update(kSynced) additionally switch the
+// connection to synchronous = FULL around their transaction (ScopedSynchronous), so the WAL is
+// fsynced before they return — and with it every earlier kRelaxed commit. Update(kRelaxed) and
+// Delete commit at NORMAL and may be lost with the OS (not with the process) until the next
+// synced write or checkpoint.
+//
+// upstream_task_id has its own column under a partial unique index (empty = no claim): a write
+// that would give a second task the same upstream id is ALREADY_EXISTS and writes nothing.
 class SqliteTaskStore : public TaskStore {
  public:
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens or creates the database at `path` and migrates it to kSchemaVersion. A database from a
   // newer build is FAILED_PRECONDITION rather than being touched.
@@ -38,7 +48,9 @@ class SqliteTaskStore : public TaskStore {
 
   absl::StatusOr<TaskRecord> InsertOrGet(const TaskRecord& record, bool* inserted) override;
   absl::StatusOr<TaskRecord> Get(absl::string_view task_id) override;
-  absl::Status Update(const TaskRecord& record) override;
+  absl::Status Update(const TaskRecord& record,
+                      Durability durability = Durability::kSynced) override;
+  absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) override;
   absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() override;
   absl::StatusOr<std::vector<TaskRecord>> ListUpdatedSince(absl::Time since) override;
@@ -48,6 +60,9 @@ class SqliteTaskStore : public TaskStore {
   explicit SqliteTaskStore(sqlite3* db) : db_(db) {}
 
   absl::Status Migrate() ABSL_LOCKS_EXCLUDED(mu_);
+  // v3: fills the new upstream_task_id column from the task blobs, inside the migration's
+  // transaction.
+  absl::Status BackfillUpstreamIdsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns a cached prepared statement, reset and unbound; owned by the cache.
   absl::StatusOr<sqlite3_stmt*> Prepare(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

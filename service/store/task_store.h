@@ -38,17 +38,32 @@ struct ListQuery {
   int limit = 50;
 };
 
+// How hard a write must be made durable before it returns.
+enum class Durability {
+  // On stable storage (fsync) before returning: a write after which a billed call is sent or an
+  // outcome is reported, whose loss in an OS crash could re-bill or lose billed work.
+  kSynced,
+  // Survives a process crash, may be lost with the OS: progress a restart re-learns upstream.
+  kRelaxed,
+};
+
 class TaskStore {
  public:
   virtual ~TaskStore() = default;
 
-  // Inserts `record`. If the tenant already has a task with the same non-empty request_id,
-  // nothing is written and that task is returned instead with `*inserted` false.
+  // Inserts `record` (kSynced: the caller is told the task exists). If the tenant already has a
+  // task with the same non-empty request_id, nothing is written and that task is returned
+  // instead with `*inserted` false.
   virtual absl::StatusOr<TaskRecord> InsertOrGet(const TaskRecord& record, bool* inserted) = 0;
   // NOT_FOUND if absent.
   virtual absl::StatusOr<TaskRecord> Get(absl::string_view task_id) = 0;
-  // Replaces the stored task (same id). NOT_FOUND if absent.
-  virtual absl::Status Update(const TaskRecord& record) = 0;
+  // Replaces the stored task (same id). NOT_FOUND if absent. A non-empty
+  // task.upstream_task_id is a claim, unique across tasks: ALREADY_EXISTS (and nothing written)
+  // if another task already holds that upstream task.
+  virtual absl::Status Update(const TaskRecord& record,
+                              Durability durability = Durability::kSynced) = 0;
+  // The id of the task holding `upstream_task_id`; NOT_FOUND if none does.
+  virtual absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) = 0;
   virtual absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) = 0;
   // Every task not in a terminal state, oldest first (for resume after a restart).
   virtual absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() = 0;

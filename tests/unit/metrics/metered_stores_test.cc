@@ -1,5 +1,8 @@
 #include "service/metrics/metered_stores.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "tests/testing/metrics_text.h"
 
@@ -19,6 +22,40 @@ class MemoryImageStore final : public store::ImageStore {
     return absl::NotFoundError("none");
   }
   absl::Status DeleteTask(absl::string_view) override { return absl::OkStatus(); }
+  absl::StatusOr<std::vector<std::string>> ListTaskIds() override {
+    return std::vector<std::string>{"t"};
+  }
+};
+
+// Records what reaches it, to check the decorator forwards every argument.
+class RecordingTaskStore final : public store::TaskStore {
+ public:
+  absl::StatusOr<store::TaskRecord> InsertOrGet(const store::TaskRecord& record, bool*) override {
+    return record;
+  }
+  absl::StatusOr<store::TaskRecord> Get(absl::string_view) override {
+    return absl::NotFoundError("none");
+  }
+  absl::Status Update(const store::TaskRecord&, store::Durability durability) override {
+    durabilities.push_back(durability);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override {
+    if (upstream_task_id == "up-1") return std::string("t1");
+    return absl::NotFoundError("none");
+  }
+  absl::StatusOr<std::vector<store::TaskRecord>> List(const store::ListQuery&) override {
+    return std::vector<store::TaskRecord>{};
+  }
+  absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override {
+    return std::vector<store::TaskRecord>{};
+  }
+  absl::StatusOr<std::vector<store::TaskRecord>> ListUpdatedSince(absl::Time) override {
+    return std::vector<store::TaskRecord>{};
+  }
+  absl::Status Delete(absl::string_view) override { return absl::OkStatus(); }
+
+  std::vector<store::Durability> durabilities;
 };
 
 TEST(MeteredImageStoreTest, CountsStoredImagesAndBytesAndTimesEveryOperation) {
@@ -35,6 +72,42 @@ TEST(MeteredImageStoreTest, CountsStoredImagesAndBytesAndTimesEveryOperation) {
             2);
   EXPECT_EQ(SampleValue(text, R"(qwenimage_store_operation_seconds_count{op="get",store="image"})"),
             1);
+}
+
+TEST(MeteredImageStoreTest, ListTaskIdsPassesThroughAndIsTimed) {
+  Metrics metrics;
+  MemoryImageStore inner;
+  MeteredImageStore images(inner, metrics);
+  absl::StatusOr<std::vector<std::string>> ids = images.ListTaskIds();
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(*ids, std::vector<std::string>{"t"});
+  EXPECT_EQ(
+      SampleValue(MetricsText(*metrics.registry()),
+                  R"(qwenimage_store_operation_seconds_count{op="list_task_ids",store="image"})"),
+      1);
+}
+
+TEST(MeteredTaskStoreTest, ForwardsDurabilityAndUpstreamLookups) {
+  Metrics metrics;
+  RecordingTaskStore inner;
+  MeteredTaskStore tasks(inner, metrics);
+  store::TaskRecord record;
+  ASSERT_TRUE(tasks.Update(record, store::Durability::kRelaxed).ok());
+  ASSERT_TRUE(tasks.Update(record, store::Durability::kSynced).ok());
+  ASSERT_TRUE(tasks.Update(record).ok());
+  EXPECT_EQ(inner.durabilities,
+            (std::vector<store::Durability>{store::Durability::kRelaxed, store::Durability::kSynced,
+                                            store::Durability::kSynced}));
+  EXPECT_EQ(*tasks.FindByUpstreamId("up-1"), "t1");
+  EXPECT_TRUE(absl::IsNotFound(tasks.FindByUpstreamId("up-2").status()));
+  std::string text = MetricsText(*metrics.registry());
+  EXPECT_EQ(
+      SampleValue(text, R"(qwenimage_store_operation_seconds_count{op="update",store="task"})"), 3);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(qwenimage_store_operation_seconds_count{op="find_by_upstream_id",store="task"})"),
+      2);
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
-// Tests for DirImageStore: round trip, replacement, deletion, and ids that could escape the root.
+// Tests for DirImageStore: round trip, replacement, deletion, listing, and ids that could escape
+// the root.
 // Each test works in its own fresh directory under the gtest temp dir.
 #include "service/store/dir_image_store.h"
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/store/scoped_test_dir.h"
 
@@ -14,6 +18,10 @@ namespace qwenimage::store {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+void Touch(const fs::path& path) { std::ofstream(path) << "x"; }
 
 class DirImageStoreTest : public ::testing::Test {
  protected:
@@ -99,6 +107,56 @@ TEST_F(DirImageStoreTest, NegativeIndexRejected) {
 TEST_F(DirImageStoreTest, AcceptsUrlSafeIds) {
   ASSERT_TRUE(store_->Put("AZaz09_-", 0, "x").ok());
   EXPECT_EQ(*store_->Get("AZaz09_-", 0), "x");
+}
+
+TEST_F(DirImageStoreTest, ListTaskIdsEmpty) {
+  absl::StatusOr<std::vector<std::string>> ids = store_->ListTaskIds();
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_THAT(*ids, IsEmpty());
+}
+
+TEST_F(DirImageStoreTest, ListTaskIdsSortedAndFollowsDeletes) {
+  ASSERT_TRUE(store_->Put("zeta", 0, "a").ok());
+  ASSERT_TRUE(store_->Put("alpha", 2, "b").ok());
+  ASSERT_TRUE(store_->Put("alpha", 0, "c").ok());
+  ASSERT_TRUE(store_->Put("mid_1-x", 10, "d").ok());
+  EXPECT_THAT(*store_->ListTaskIds(), ElementsAre("alpha", "mid_1-x", "zeta"));
+  ASSERT_TRUE(store_->DeleteTask("mid_1-x").ok());
+  EXPECT_THAT(*store_->ListTaskIds(), ElementsAre("alpha", "zeta"));
+}
+
+TEST_F(DirImageStoreTest, ListTaskIdsSkipsTempFilesAndForeignEntries) {
+  ASSERT_TRUE(store_->Put("kept", 0, "x").ok());
+  const fs::path root(root_);
+  // A Put in progress (or one a crash interrupted) has only its dot-named temp file.
+  fs::create_directory(root / "writing");
+  Touch(root / "writing" / ".0.png.1234.0.tmp");
+  // An empty directory: mkdir done, nothing renamed in yet.
+  fs::create_directory(root / "empty");
+  // Nothing named like an image.
+  fs::create_directory(root / "other");
+  Touch(root / "other" / "notes.txt");
+  Touch(root / "other" / "x.png");
+  Touch(root / "other" / ".png");
+  // Not a directory, or not a task id.
+  Touch(root / "stray");
+  fs::create_directory(root / "not an id");
+  Touch(root / "not an id" / "0.png");
+  fs::create_directory(root / ".hidden");
+  Touch(root / ".hidden" / "0.png");
+  // A symlink to a task directory is not something Put makes.
+  fs::create_directory_symlink(root / "kept", root / "link");
+
+  EXPECT_THAT(*store_->ListTaskIds(), ElementsAre("kept"));
+
+  // Once the write completes, the task is listed.
+  Touch(root / "writing" / "0.png");
+  EXPECT_THAT(*store_->ListTaskIds(), ElementsAre("kept", "writing"));
+}
+
+TEST_F(DirImageStoreTest, ListTaskIdsWithoutRootIsAnError) {
+  fs::remove_all(root_);
+  EXPECT_EQ(store_->ListTaskIds().status().code(), absl::StatusCode::kInternal);
 }
 
 TEST_F(DirImageStoreTest, OpenCreatesNestedRoot) {

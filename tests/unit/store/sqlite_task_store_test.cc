@@ -1,5 +1,6 @@
 // Tests for SqliteTaskStore: CRUD, idempotent inserts, listing and paging, resume queries,
-// persistence, schema versioning and concurrent use. Each test owns a fresh database file.
+// durability levels, upstream-id claims, persistence, schema versioning and migration, and
+// concurrent use. Each test owns a fresh database file.
 #include "service/store/sqlite_task_store.h"
 
 #include <sqlite3.h>
@@ -26,7 +27,9 @@ namespace {
 
 using ::qwenimage::v1::TaskState;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 google::protobuf::Timestamp Micros(int64_t us) {
   google::protobuf::Timestamp ts;
@@ -90,6 +93,23 @@ class SqliteTaskStoreTest : public ::testing::Test {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return value;
+  }
+
+  // Runs `sql` on a connection of its own (for hand-made databases).
+  void ExecRaw(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  std::string Serialized(const std::string& id) {
+    absl::StatusOr<TaskRecord> got = store_->Get(id);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? got->task.SerializeAsString() : "";
   }
 
   ScopedTestDir dir_;
@@ -320,6 +340,198 @@ TEST_F(SqliteTaskStoreTest, PersistsAcrossReopen) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(inserted);
   EXPECT_EQ(again->task.id(), "keep");
+}
+
+TEST_F(SqliteTaskStoreTest, UpdateAtEitherDurabilitySurvivesReopen) {
+  Insert(MakeRecord("synced", "acme", 1000));
+  Insert(MakeRecord("relaxed", "acme", 1000));
+  TaskRecord synced = MakeRecord("synced", "acme", 1000, qwenimage::v1::TASK_STATE_RUNNING);
+  synced.task.set_upstream_task_id("up-synced");
+  ASSERT_TRUE(store_->Update(synced, Durability::kSynced).ok());
+  TaskRecord relaxed = MakeRecord("relaxed", "acme", 1000, qwenimage::v1::TASK_STATE_RUNNING);
+  relaxed.task.set_upstream_task_id("up-relaxed");
+  ASSERT_TRUE(store_->Update(relaxed, Durability::kRelaxed).ok());
+  // Alternating levels leaves the connection usable for both.
+  relaxed.task.set_state(qwenimage::v1::TASK_STATE_SUCCEEDED);
+  ASSERT_TRUE(store_->Update(relaxed, Durability::kRelaxed).ok());
+  synced.task.set_state(qwenimage::v1::TASK_STATE_SUCCEEDED);
+  ASSERT_TRUE(store_->Update(synced).ok());  // the default is kSynced
+
+  Reopen();
+  EXPECT_EQ(Serialized("synced"), synced.task.SerializeAsString());
+  EXPECT_EQ(Serialized("relaxed"), relaxed.task.SerializeAsString());
+  EXPECT_EQ(*store_->FindByUpstreamId("up-synced"), "synced");
+  EXPECT_EQ(*store_->FindByUpstreamId("up-relaxed"), "relaxed");
+  // The connection is back at NORMAL after each synced write; the file stays in WAL mode.
+  EXPECT_EQ(PragmaText("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteTaskStoreTest, UpdateOfMissingTaskIsNotFoundAtEitherDurability) {
+  TaskRecord ghost = MakeRecord("ghost", "acme", 1000);
+  EXPECT_EQ(store_->Update(ghost, Durability::kSynced).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Update(ghost, Durability::kRelaxed).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, UpstreamClaimIsUniqueAcrossTasks) {
+  Insert(MakeRecord("a", "acme", 1000));
+  Insert(MakeRecord("b", "globex", 2000));
+  TaskRecord a = MakeRecord("a", "acme", 1000, qwenimage::v1::TASK_STATE_RUNNING);
+  a.task.set_upstream_task_id("up-1");
+  ASSERT_TRUE(store_->Update(a).ok());
+  const std::string b_before = Serialized("b");
+
+  for (Durability durability : {Durability::kSynced, Durability::kRelaxed}) {
+    TaskRecord b = MakeRecord("b", "globex", 2000, qwenimage::v1::TASK_STATE_SUCCEEDED);
+    b.task.set_upstream_task_id("up-1");
+    b.task.mutable_spec()->set_prompt("a secret prompt");
+    absl::Status status = store_->Update(b, durability);
+    EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists) << status;
+    EXPECT_THAT(status.message(), HasSubstr("up-1"));
+    EXPECT_THAT(status.message(), Not(HasSubstr("secret")));
+    // Nothing of the rejected update was written.
+    EXPECT_EQ(Serialized("b"), b_before);
+  }
+  EXPECT_EQ(*store_->FindByUpstreamId("up-1"), "a");
+  EXPECT_THAT(Ids(*store_->ListUnfinished()), ElementsAre("a", "b"));
+
+  // The holder re-stating its own claim is fine, at either level.
+  a.task.set_state(qwenimage::v1::TASK_STATE_SUCCEEDED);
+  EXPECT_TRUE(store_->Update(a, Durability::kRelaxed).ok());
+  EXPECT_TRUE(store_->Update(a, Durability::kSynced).ok());
+  EXPECT_EQ(Serialized("a"), a.task.SerializeAsString());
+
+  // Empty upstream ids never collide.
+  TaskRecord b = MakeRecord("b", "globex", 2000, qwenimage::v1::TASK_STATE_RUNNING);
+  EXPECT_TRUE(store_->Update(b).ok());
+}
+
+TEST_F(SqliteTaskStoreTest, ReleasedUpstreamClaimCanBeTaken) {
+  Insert(MakeRecord("a", "acme", 1000));
+  Insert(MakeRecord("b", "acme", 2000));
+  TaskRecord a = MakeRecord("a", "acme", 1000);
+  a.task.set_upstream_task_id("up-1");
+  ASSERT_TRUE(store_->Update(a).ok());
+  a.task.clear_upstream_task_id();
+  ASSERT_TRUE(store_->Update(a).ok());
+  TaskRecord b = MakeRecord("b", "acme", 2000);
+  b.task.set_upstream_task_id("up-1");
+  ASSERT_TRUE(store_->Update(b).ok());
+  EXPECT_EQ(*store_->FindByUpstreamId("up-1"), "b");
+  // Deleting the holder frees the claim too.
+  ASSERT_TRUE(store_->Delete("b").ok());
+  EXPECT_EQ(store_->FindByUpstreamId("up-1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, InsertWritesTheUpstreamClaim) {
+  TaskRecord a = MakeRecord("a", "acme", 1000, qwenimage::v1::TASK_STATE_RUNNING, "req-a");
+  a.task.set_upstream_task_id("up-1");
+  Insert(a);
+  EXPECT_EQ(*store_->FindByUpstreamId("up-1"), "a");
+
+  // A different task inserted with the same claim is refused, naming the upstream id.
+  TaskRecord b = MakeRecord("b", "acme", 2000, qwenimage::v1::TASK_STATE_RUNNING, "req-b");
+  b.task.set_upstream_task_id("up-1");
+  bool inserted = true;
+  absl::StatusOr<TaskRecord> got = store_->InsertOrGet(b, &inserted);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kAlreadyExists) << got.status();
+  EXPECT_THAT(got.status().message(), HasSubstr("up-1"));
+  EXPECT_EQ(store_->Get("b").status().code(), absl::StatusCode::kNotFound);
+
+  // A retry of the first create is still idempotent.
+  got = store_->InsertOrGet(a, &inserted);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_FALSE(inserted);
+  EXPECT_EQ(got->task.id(), "a");
+  // The failed insert left no transaction open behind it.
+  Insert(MakeRecord("c", "acme", 3000));
+}
+
+TEST_F(SqliteTaskStoreTest, FindByUpstreamId) {
+  Insert(MakeRecord("a", "acme", 1000));
+  Insert(MakeRecord("b", "acme", 2000));
+  TaskRecord b = MakeRecord("b", "acme", 2000, qwenimage::v1::TASK_STATE_SUCCEEDED);
+  b.task.set_upstream_task_id("up-b");
+  ASSERT_TRUE(store_->Update(b).ok());
+
+  EXPECT_EQ(*store_->FindByUpstreamId("up-b"), "b");
+  absl::StatusOr<std::string> missing = store_->FindByUpstreamId("up-zzz");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  // "a" has no claim: the empty upstream id finds nothing.
+  EXPECT_EQ(store_->FindByUpstreamId("").status().code(), absl::StatusCode::kNotFound);
+  // Exact match only.
+  EXPECT_EQ(store_->FindByUpstreamId("up-").status().code(), absl::StatusCode::kNotFound);
+  Reopen();
+  EXPECT_EQ(*store_->FindByUpstreamId("up-b"), "b");
+}
+
+TEST_F(SqliteTaskStoreTest, MigratesV2DatabaseAndBackfillsUpstreamIds) {
+  store_.reset();
+  std::filesystem::remove(path_);
+  // The v1 and v2 steps exactly as shipped, applied by hand.
+  ExecRaw(
+      "CREATE TABLE tasks ("
+      "  id TEXT PRIMARY KEY,"
+      "  tenant TEXT NOT NULL,"
+      "  request_id TEXT NOT NULL,"
+      "  fingerprint TEXT NOT NULL,"
+      "  state INTEGER NOT NULL,"
+      "  model TEXT NOT NULL,"
+      "  create_time_us INTEGER NOT NULL,"
+      "  update_time_us INTEGER NOT NULL,"
+      "  task BLOB NOT NULL);"
+      "CREATE UNIQUE INDEX tasks_by_request_id ON tasks (tenant, request_id)"
+      "  WHERE request_id <> '';"
+      "CREATE INDEX tasks_by_tenant_time ON tasks (tenant, create_time_us DESC, id DESC);"
+      "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE state NOT IN (4, 5, 6);"
+      "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);"
+      "PRAGMA user_version = 2;");
+  struct OldRow {
+    std::string id;
+    int64_t create_us;
+    TaskState state;
+    std::string upstream_id;
+  };
+  // "young" claims the same upstream task as "old" (possible before v3): the oldest keeps it.
+  const std::vector<OldRow> old_rows = {
+      {"young", 2000, qwenimage::v1::TASK_STATE_RUNNING, "up-dup"},
+      {"done", 500, qwenimage::v1::TASK_STATE_SUCCEEDED, "up-done"},
+      {"old", 1000, qwenimage::v1::TASK_STATE_FAILED, "up-dup"},
+      {"unsent", 3000, qwenimage::v1::TASK_STATE_QUEUED, ""},
+  };
+  std::string sql;
+  for (const OldRow& row : old_rows) {
+    TaskRecord r = MakeRecord(row.id, "acme", row.create_us, row.state);
+    r.task.set_upstream_task_id(row.upstream_id);
+    std::string hex;
+    for (unsigned char c : r.task.SerializeAsString()) {
+      absl::StrAppend(&hex, absl::Hex(c, absl::kZeroPad2));
+    }
+    absl::StrAppend(&sql, "INSERT INTO tasks VALUES ('", row.id, "', 'acme', '', 'fp-", row.id,
+                    "', ", static_cast<int>(row.state), ", 'qwen-image', ", row.create_us, ", ",
+                    row.create_us, ", X'", hex, "');");
+  }
+  ExecRaw(sql);
+
+  Reopen();
+  EXPECT_EQ(PragmaText("PRAGMA user_version"), "3");
+  EXPECT_EQ(*store_->FindByUpstreamId("up-done"), "done");
+  EXPECT_EQ(*store_->FindByUpstreamId("up-dup"), "old");
+  EXPECT_EQ(store_->FindByUpstreamId("").status().code(), absl::StatusCode::kNotFound);
+  // The losing claim stays in its blob, and its holder's claim is enforced against it.
+  absl::StatusOr<TaskRecord> young = store_->Get("young");
+  ASSERT_TRUE(young.ok()) << young.status();
+  EXPECT_EQ(young->task.upstream_task_id(), "up-dup");
+  EXPECT_EQ(store_->Update(*young).code(), absl::StatusCode::kAlreadyExists);
+  young->task.clear_upstream_task_id();
+  EXPECT_TRUE(store_->Update(*young).ok());
+  // Everything else reads as before.
+  EXPECT_THAT(Ids(*store_->ListUnfinished()), ElementsAre("young", "unsent"));
+  ListQuery query;
+  query.tenant = "acme";
+  EXPECT_THAT(Ids(*store_->List(query)), ElementsAre("unsent", "young", "old", "done"));
+  // Opening again migrates nothing further.
+  Reopen();
+  EXPECT_EQ(*store_->FindByUpstreamId("up-dup"), "old");
 }
 
 TEST_F(SqliteTaskStoreTest, SchemaVersionAndWalAreSet) {
