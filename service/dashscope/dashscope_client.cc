@@ -224,8 +224,23 @@ void DashScopeClient::Download(const std::string& url, UpstreamCallback<std::str
   request.connect_timeout = shared_->options.connect_timeout;
   request.timeout = shared_->options.request_timeout;
   request.max_response_bytes = shared_->options.max_image_bytes;
-  http_.Send(std::move(request), Shared::Handler<std::string>(shared_, /*idempotent=*/true,
-                                                              &BodyAsIs, std::move(done)));
+  // The allowlist vouches for the name only; where it resolves is checked at connect time.
+  request.address_policy = DownloadAddressPolicy(shared_->download_policy);
+  http_.Send(std::move(request), [shared = shared_, done = std::move(done)](
+                                     absl::StatusOr<http::HttpResponse> reply) mutable {
+    // An allowed name resolving to a refused address is as final as a refused URL: retrying
+    // cannot help, and nothing was sent.
+    if (reply.status().code() == absl::StatusCode::kPermissionDenied) {
+      UpstreamError error;
+      error.kind = UpstreamError::Kind::kTerminal;
+      error.code = "DownloadNotAllowed";
+      error.message = std::string(reply.status().message());
+      done(shared->Fail(std::move(error)));
+      return;
+    }
+    Shared::Handler<std::string>(shared, /*idempotent=*/true, &BodyAsIs,
+                                 std::move(done))(std::move(reply));
+  });
 }
 
 }  // namespace qwenimage::dashscope

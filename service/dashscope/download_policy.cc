@@ -1,70 +1,97 @@
 #include "service/dashscope/download_policy.h"
 
-#include <vector>
+#include <optional>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "service/http/url.h"
 
 namespace qwenimage::dashscope {
 namespace {
 
-bool IsLoopbackHost(absl::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  const std::vector<absl::string_view> octets = absl::StrSplit(host, '.');
-  if (octets.size() != 4) return false;
-  for (absl::string_view o : octets) {
-    int v = 0;
-    if (o.empty() || o.size() > 3 || !absl::SimpleAtoi(o, &v) || v < 0 || v > 255) return false;
-    for (char c : o) {
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+absl::Status Refused(absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("image URL refused: ", why));
+}
+
+// Letters, digits and hyphens in non-empty labels: what DashScope's storage names look like.
+// Anything else (an empty label, a trailing dot, "_", non-ASCII) is refused, not second-guessed.
+bool IsPlainHostname(absl::string_view host) {
+  for (absl::string_view label : absl::StrSplit(host, '.')) {
+    if (label.empty() || label.size() > 63) return false;
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
     }
   }
-  return octets[0] == "127";
+  return true;
+}
+
+// `host` is lowercase. Whole labels only: "aliyuncs.com" admits "x.aliyuncs.com", not
+// "evilaliyuncs.com".
+bool HostMatches(absl::string_view host, absl::string_view entry) {
+  const std::string lower = absl::AsciiStrToLower(entry);
+  const absl::string_view name = absl::StripPrefix(lower, ".");
+  if (name.empty()) return false;
+  if (host == name) return true;
+  return host.size() > name.size() && absl::EndsWith(host, name) &&
+         host[host.size() - name.size() - 1] == '.';
 }
 
 }  // namespace
 
 absl::Status CheckDownloadUrl(const DownloadPolicy& policy, absl::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == absl::string_view::npos) {
-    return absl::InvalidArgumentError("image URL has no scheme");
+  // Checked on the raw bytes first: a NUL would cut the C string curl sees, and control bytes,
+  // spaces and backslashes are where URL parsers disagree about the host.
+  for (size_t i = 0; i < url.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(url[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return Refused(absl::StrFormat("control byte 0x%02x at offset %d", c, i));
+    }
+    if (c == ' ') return Refused(absl::StrCat("space at offset ", i));
+    if (c == '\\') return Refused(absl::StrCat("backslash at offset ", i));
   }
-  const std::string scheme = absl::AsciiStrToLower(url.substr(0, scheme_end));
-  absl::string_view rest = url.substr(scheme_end + 3);
-  absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  // Userinfo could disguise the real host ("https://good.aliyuncs.com@evil/").
-  if (absl::StrContains(authority, '@') || absl::StrContains(authority, '\\')) {
-    return absl::InvalidArgumentError("image URL carries user info");
-  }
-  absl::string_view host = authority;
-  if (absl::StartsWith(host, "[")) {
-    host = host.substr(0, host.find(']') == absl::string_view::npos ? host.size()
-                                                                     : host.find(']') + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
-  }
-  const std::string lower_host = absl::AsciiStrToLower(host);
-  if (lower_host.empty()) return absl::InvalidArgumentError("image URL has no host");
+  absl::StatusOr<http::UrlParts> parts = http::ParseUrl(url);
+  if (!parts.ok()) return Refused(parts.status().message());
+  const std::string& host = parts->host;
+  // What an error may show: no user info, query or fragment (signed URLs carry credentials).
+  std::string where = absl::StrCat(parts->scheme, "://", host, parts->path);
+  if (where.size() > 200) where = absl::StrCat(where.substr(0, 200), "...");
 
-  if (policy.allow_loopback && (scheme == "http" || scheme == "https") &&
-      IsLoopbackHost(lower_host)) {
+  // "https://x.aliyuncs.com@evil.net/" names evil.net; refusing all user info also keeps
+  // credentials out of the request.
+  if (parts->has_user_info) return Refused(absl::StrCat("it carries user info (", where, ")"));
+  if (parts->has_zone_id) return Refused(absl::StrCat("it carries an IPv6 zone id (", where, ")"));
+  const std::optional<http::IpRange> ip = http::ClassifyIpLiteral(host);
+
+  if (policy.allow_loopback && (parts->scheme == "http" || parts->scheme == "https") &&
+      (host == "localhost" || ip == http::IpRange::kLoopback)) {
     return absl::OkStatus();
   }
-  if (scheme != "https") {
-    return absl::InvalidArgumentError(absl::StrCat("image URL scheme \"", scheme,
-                                                   "\" is not allowed (https only)"));
+  if (parts->scheme != "https") {
+    return Refused(absl::StrCat("scheme \"", parts->scheme, "\" is not allowed, https only (",
+                                where, ")"));
   }
-  for (const std::string& suffix : policy.host_suffixes) {
-    const std::string lower_suffix = absl::AsciiStrToLower(suffix);
-    if (lower_host.size() > lower_suffix.size() && absl::EndsWith(lower_host, lower_suffix)) {
-      return absl::OkStatus();
+  if (parts->port != 443) {
+    return Refused(
+        absl::StrCat("port ", parts->port, " is not allowed, 443 only (", where, ")"));
+  }
+  if (!ip.has_value() && IsPlainHostname(host)) {
+    for (const std::string& entry : policy.host_suffixes) {
+      if (HostMatches(host, entry)) return absl::OkStatus();
     }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("image host \"", lower_host, "\" is not in the download allowlist"));
+  return Refused(
+      absl::StrCat("host \"", host, "\" is not in the download allowlist (", where, ")"));
+}
+
+http::AddressPolicy DownloadAddressPolicy(const DownloadPolicy& policy) {
+  return policy.allow_loopback ? http::AddressPolicy::kPublicOrLoopback
+                               : http::AddressPolicy::kPublicOnly;
 }
 
 }  // namespace qwenimage::dashscope

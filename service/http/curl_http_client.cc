@@ -1,9 +1,15 @@
 #include "service/http/curl_http_client.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -26,6 +32,12 @@ struct CurlHttpClient::Transfer {
   curl_slist* header_list = nullptr;
   HttpResponse response;
   bool too_large = false;
+  // AddressPolicy bookkeeping: sockets opened and addresses refused at connect time, whether
+  // the peer check refused a (possibly reused) connection, and what was refused.
+  int sockets_opened = 0;
+  int addresses_refused = 0;
+  bool peer_refused = false;
+  std::string refused;
   char error[CURL_ERROR_SIZE] = {};
 };
 
@@ -60,6 +72,65 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
   t->response.headers.emplace_back(std::move(name), std::move(value));
   return n;
+}
+
+std::optional<IpRange> RangeOfSockaddr(const sockaddr* addr, size_t len, std::string* text) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {
+    sockaddr_in in;
+    std::memcpy(&in, addr, sizeof(in));
+    inet_ntop(AF_INET, &in.sin_addr, buf, sizeof(buf));
+    *text = buf;
+    return ClassifyIpv4(ntohl(in.sin_addr.s_addr));
+  }
+  if (addr->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6;
+    std::memcpy(&in6, addr, sizeof(in6));
+    inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof(buf));
+    *text = buf;
+    std::array<uint8_t, 16> bytes;
+    std::memcpy(bytes.data(), &in6.sin6_addr, 16);
+    return ClassifyIpv6(bytes);
+  }
+  *text = absl::StrCat("address family ", addr->sa_family);
+  return std::nullopt;
+}
+
+std::string RefusedWhy(const std::string& address, std::optional<IpRange> range,
+                       AddressPolicy policy) {
+  return absl::StrCat(range.has_value() ? IpRangeName(*range) : "unclassifiable", " address ",
+                      address, " (address policy: ", AddressPolicyName(policy), ")");
+}
+
+// Runs for every address curl is about to connect to, after DNS: refusing here means no SYN
+// ever reaches an internal service. curl then tries the host's next address, if any.
+curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<CurlHttpClient::Transfer*>(user);
+  std::string text;
+  const std::optional<IpRange> range = RangeOfSockaddr(&address->addr, address->addrlen, &text);
+  if (!range.has_value() || !AddressPolicyAdmits(t->request.address_policy, *range)) {
+    if (t->addresses_refused++ == 0) {
+      t->refused = absl::StrCat("refused to connect to ",
+                                RefusedWhy(text, range, t->request.address_policy));
+    }
+    return CURL_SOCKET_BAD;
+  }
+  ++t->sockets_opened;
+  return socket(address->family, address->socktype, address->protocol);
+}
+
+// Runs before the request is written on a new or reused connection. A reused connection may
+// have been opened by a request under a laxer policy, so its peer is checked again here.
+int OnPrereq(void* user, char* primary_ip, char* local_ip, int primary_port, int local_port) {
+  auto* t = static_cast<CurlHttpClient::Transfer*>(user);
+  const std::optional<IpRange> range = ClassifyIpLiteral(primary_ip);
+  if (range.has_value() && AddressPolicyAdmits(t->request.address_policy, *range)) {
+    return CURL_PREREQFUNC_OK;
+  }
+  t->peer_refused = true;
+  t->refused = absl::StrCat("refused to send on a connection to ",
+                            RefusedWhy(primary_ip, range, t->request.address_policy));
+  return CURL_PREREQFUNC_ABORT;
 }
 
 long TimeoutMs(absl::Duration d) {
@@ -102,6 +173,11 @@ absl::Status TransportStatus(CURLcode code, const CurlHttpClient::Transfer& t) {
   if (t.too_large) {
     return MarkRequestMayHaveBeenSent(absl::ResourceExhaustedError(absl::StrCat(
         "response larger than ", t.request.max_response_bytes, " bytes")));
+  }
+  // Refused by the address policy before a single byte was written (not marked as sent). When
+  // some address did get a socket, the failure is that connection's, reported as usual.
+  if (t.peer_refused || (t.addresses_refused > 0 && t.sockets_opened == 0)) {
+    return absl::PermissionDeniedError(t.refused);
   }
   if (FailedBeforeSending(code)) return absl::UnavailableError(detail);
   if (code == CURLE_OPERATION_TIMEDOUT) {
@@ -265,6 +341,16 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> transfer) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
 
   if (!r.idempotent) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  if (r.address_policy != AddressPolicy::kAny) {
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &OnPrereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
+    // Through a proxy, the address connected to would be the proxy's, and the real server's
+    // would go unchecked; "" overrides the *_proxy environment variables too.
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_DISALLOW_USERNAME_IN_URL, 1L);
+  }
   if (r.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {

@@ -17,6 +17,10 @@
 
 namespace qwenimage::http {
 
+// HttpRequest::address_policy is enforced twice: on every address curl resolved, before the
+// socket is opened (CURLOPT_OPENSOCKETFUNCTION: no SYN to a refused address), and on the peer of
+// the new or reused connection before the request is written (CURLOPT_PREREQFUNCTION: a cached
+// connection opened by an unchecked request cannot carry a checked one).
 class CurlHttpClient final : public HttpClient {
  public:
   struct Options {

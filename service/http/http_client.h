@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/http/address_policy.h"
 
 namespace qwenimage::http {
 
@@ -29,6 +30,10 @@ struct HttpRequest {
   // re-sends a request whose reused keep-alive connection turns out dead, so such a request
   // always gets a fresh connection.
   bool idempotent = true;
+  // Which peer addresses the request may reach, checked on the address actually connected to
+  // (after DNS), not on the URL's name. Anything but kAny also bypasses any configured proxy
+  // (the check must see the real server) and refuses user info in the URL.
+  AddressPolicy address_policy = AddressPolicy::kAny;
 };
 
 struct HttpResponse {
@@ -43,7 +48,9 @@ struct HttpResponse {
 
 // Transport failures are non-OK statuses: UNAVAILABLE (could not connect, reset, malformed
 // response), DEADLINE_EXCEEDED (timeout), CANCELLED (Cancel), RESOURCE_EXHAUSTED (response over
-// max_response_bytes). RequestMayHaveBeenSent() tells whether the server may have received the
+// max_response_bytes), PERMISSION_DENIED (address_policy refused every address the host
+// resolved to, or the peer of a reused connection; never retryable, nothing was sent).
+// RequestMayHaveBeenSent() tells whether the server may have received the
 // request, which decides whether a non-idempotent call may be retried blindly.
 bool RequestMayHaveBeenSent(const absl::Status& status);
 // Returns `status` marked so that RequestMayHaveBeenSent() is true (for clients and fakes).

@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "service/dashscope/api_key.h"
 #include "service/dashscope/errors.h"
+#include "service/http/curl_http_client.h"
 #include "tests/unit/dashscope/fake_http_client.h"
 
 namespace qwenimage::dashscope {
@@ -302,6 +303,47 @@ TEST(DashScopeClientLoopbackTest, LoopbackDownloadsWhenAllowed) {
   client.Download("http://127.0.0.1:8080/img/1.png", [](absl::StatusOr<std::string>) {});
   ASSERT_EQ(http.calls().size(), 1u);
   EXPECT_EQ(http.last().url, "http://127.0.0.1:8080/img/1.png");
+}
+
+TEST(DashScopeClientAddressTest, DownloadsCarryTheConnectTimeAddressPolicy) {
+  for (bool loopback : {false, true}) {
+    http::FakeHttpClient http;
+    DashScopeClient::Options o;
+    o.base_url = kBase;
+    o.allow_loopback_downloads = loopback;
+    DashScopeClient client(http, o);
+    client.Download("https://x.aliyuncs.com/a.png", [](absl::StatusOr<std::string>) {});
+    ASSERT_EQ(http.calls().size(), 1u);
+    EXPECT_EQ(http.last().address_policy, loopback ? http::AddressPolicy::kPublicOrLoopback
+                                                   : http::AddressPolicy::kPublicOnly);
+    client.GetTask("t-1", [](absl::StatusOr<UpstreamTask>) {});
+    EXPECT_EQ(http.last().address_policy, http::AddressPolicy::kAny);  // API calls unchecked
+  }
+}
+
+// The allowlist admits the name; only the connect-time check sees that it leads to loopback.
+// Nothing listens on port 443 here, and nothing needs to: the connect is refused before a SYN.
+TEST(DashScopeClientAddressTest, AllowlistedNameResolvingToLoopbackIsRefused) {
+  std::unique_ptr<http::CurlHttpClient> http = http::CurlHttpClient::Create({});
+  ASSERT_NE(http, nullptr);
+  DashScopeClient::Options o;
+  o.base_url = kBase;
+  o.download_host_suffixes = {"localhost"};
+  DashScopeClient client(*http, o);
+  absl::Notification done;
+  std::optional<absl::StatusOr<std::string>> value;
+  client.Download("https://localhost/a.png?Signature=SECRET", [&](absl::StatusOr<std::string> r) {
+    value = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_FALSE(value->ok());
+  std::optional<UpstreamError> e = GetUpstreamError(value->status());
+  ASSERT_TRUE(e.has_value()) << value->status();
+  EXPECT_EQ(e->code, "DownloadNotAllowed");
+  EXPECT_EQ(e->kind, Kind::kTerminal);
+  EXPECT_THAT(e->message, HasSubstr("loopback address"));
+  EXPECT_THAT(value->status().ToString(), Not(HasSubstr("SECRET")));
 }
 
 TEST(BaseUrlForRegionTest, Regions) {

@@ -13,8 +13,9 @@
 namespace qwenimage::http {
 namespace {
 
-using ::testing::Pair;
 using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Pair;
 
 // Collects one callback's result.
 struct Outcome {
@@ -225,6 +226,72 @@ TEST_F(CurlHttpClientTest, CallbackMaySendAnotherRequest) {
   ASSERT_TRUE(first.Wait().ok());
   ASSERT_TRUE(second.Wait().ok());
   EXPECT_EQ(second.result->status, 201);
+}
+
+TEST_F(CurlHttpClientTest, PublicOnlyRefusesLoopbackBeforeConnecting) {
+  auto client = NewClient();
+  HttpRequest request = Get("/echo");
+  request.address_policy = AddressPolicy::kPublicOnly;
+  Outcome out;
+  client->Send(std::move(request), out.Callback());
+  const auto& r = out.Wait();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_FALSE(RequestMayHaveBeenSent(r.status()));
+  EXPECT_THAT(r.status().message(), HasSubstr("refused to connect to loopback address 127.0.0.1"));
+  EXPECT_EQ(server_.Connections(), 0);
+}
+
+// The name passes any name-based check; only the connect-time check sees where it leads.
+TEST_F(CurlHttpClientTest, PublicOnlyRefusesANameThatResolvesToLoopback) {
+  auto client = NewClient();
+  HttpRequest request = Get("/echo");
+  request.url.replace(request.url.find("127.0.0.1"), 9, "localhost");
+  request.address_policy = AddressPolicy::kPublicOnly;
+  Outcome out;
+  client->Send(std::move(request), out.Callback());
+  const auto& r = out.Wait();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_FALSE(RequestMayHaveBeenSent(r.status()));
+  EXPECT_THAT(r.status().message(), HasSubstr("loopback address"));
+  EXPECT_EQ(server_.Connections(), 0);
+}
+
+TEST_F(CurlHttpClientTest, PublicOrLoopbackAdmitsLoopback) {
+  auto client = NewClient();
+  for (AddressPolicy policy : {AddressPolicy::kPublicOrLoopback, AddressPolicy::kAny}) {
+    HttpRequest request = Get("/echo");
+    request.address_policy = policy;
+    Outcome out;
+    client->Send(std::move(request), out.Callback());
+    const auto& r = out.Wait();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
+// A connection opened by an unchecked request stays in the cache; a checked request must not
+// ride on it to an address its policy refuses.
+TEST_F(CurlHttpClientTest, ReusedConnectionIsCheckedAgain) {
+  auto client = NewClient();
+  Outcome first;
+  client->Send(Get("/echo"), first.Callback());
+  ASSERT_TRUE(first.Wait().ok()) << first.result.status();
+
+  HttpRequest checked = Get("/echo");
+  checked.address_policy = AddressPolicy::kPublicOnly;
+  Outcome second;
+  client->Send(std::move(checked), second.Callback());
+  const auto& r = second.Wait();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_FALSE(RequestMayHaveBeenSent(r.status()));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("refused to send on a connection to loopback address 127.0.0.1"));
+  // The peer check, not a fresh connect, refused it: it runs before any request byte.
+
+  // curl drops a connection whose request a callback aborted; unchecked requests go on.
+  Outcome third;
+  client->Send(Get("/echo"), third.Callback());
+  ASSERT_TRUE(third.Wait().ok()) << third.result.status();
 }
 
 TEST(RequestMayHaveBeenSentTest, MarksOnlyErrors) {
