@@ -1,11 +1,15 @@
 // End-to-end behaviour of every RPC through real gRPC against the embedded simulator.
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -209,17 +213,29 @@ TEST_F(GatewayTest, TwoWatchersSeeTheSameEvents) {
   t1.join();
   t2.join();
   ASSERT_FALSE(a.empty());
-  EXPECT_EQ(a.back().state(), v1::TASK_STATE_SUCCEEDED);
-  EXPECT_EQ(b.back().state(), v1::TASK_STATE_SUCCEEDED);
-  // Each watcher sees the updates after its own snapshot; those after both joined are equal.
-  auto tail_states = [](const std::vector<v1::Task>& events) {
-    std::vector<v1::TaskState> s;
-    for (const v1::Task& t : events) s.push_back(t.state());
-    return s;
-  };
-  std::vector<v1::TaskState> sa = tail_states(a), sb = tail_states(b);
-  size_t common = std::min(sa.size(), sb.size());
-  EXPECT_TRUE(std::equal(sa.end() - common, sa.end(), sb.end() - common));
+  ASSERT_FALSE(b.empty());
+  // A watcher's snapshot is the state published when it joined, and every later change reaches
+  // every watcher in order: the one that joined later saw exactly the other one's events from
+  // that point on, every field of every event alike.
+  const std::vector<v1::Task>& earlier = a.size() >= b.size() ? a : b;
+  const std::vector<v1::Task>& later = a.size() >= b.size() ? b : a;
+  const size_t joined_at = earlier.size() - later.size();
+  for (size_t i = 0; i < later.size(); ++i) {
+    std::string diff;
+    google::protobuf::util::MessageDifferencer differencer;
+    differencer.ReportDifferencesToString(&diff);
+    EXPECT_TRUE(differencer.Compare(earlier[joined_at + i], later[i]))
+        << "event " << i << " of the later watcher (" << later.size() << " events, the other "
+        << earlier.size() << "): " << diff;
+  }
+  // The earlier watcher saw the task move forward to its end, and only the last event is
+  // terminal.
+  for (size_t i = 1; i < earlier.size(); ++i) {
+    EXPECT_LE(earlier[i - 1].state(), earlier[i].state());
+    EXPECT_LT(earlier[i - 1].state(), v1::TASK_STATE_SUCCEEDED);
+  }
+  EXPECT_EQ(earlier.back().state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(earlier.back().images_size(), 1);
   EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).async_creates, 1);
 }
 
@@ -318,13 +334,37 @@ TEST_F(GatewayTest, HealthIsServing) {
 
 TEST_F(GatewayTest, DeleteTaskDropsTheImages) {
   v1::GenerateImagesRequest req;
-  *req.mutable_spec() = Spec("qwen-image-max");
+  *req.mutable_spec() = Spec("qwen-image-2.0", "two pears", 2, "768*512");
   v1::Task task;
   ASSERT_TRUE(stub_->GenerateImages(Context().get(), req, &task).ok());
+  ASSERT_EQ(task.images_size(), 2);
+  // The directory image store keeps <data_dir>/images/<task id>/<index>.png.
+  const std::filesystem::path dir = std::filesystem::path(data_dir_) / "images" / task.id();
+  for (const v1::Image& image : task.images()) {
+    const std::filesystem::path file = dir / (std::to_string(image.index()) + ".png");
+    ASSERT_TRUE(std::filesystem::is_regular_file(file)) << file;
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(store::Sha256Hex(bytes), image.sha256()) << file;
+    EXPECT_EQ(ReadImage(task.id(), image.index()), bytes) << file;
+  }
+
   v1::DeleteTaskRequest del;
   del.set_task_id(task.id());
   v1::DeleteTaskResponse resp;
   ASSERT_TRUE(stub_->DeleteTask(Context().get(), del, &resp).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir)) << dir;
+  EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(data_dir_) / "images"));
+  for (int index = 0; index < 2; ++index) {
+    v1::ReadImageRequest read;
+    read.set_task_id(task.id());
+    read.set_index(index);
+    auto ctx = Context();
+    auto reader = stub_->ReadImage(ctx.get(), read);
+    v1::ReadImageResponse chunk;
+    EXPECT_FALSE(reader->Read(&chunk)) << index;
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND) << index;
+  }
   v1::GetTaskRequest get;
   get.set_task_id(task.id());
   EXPECT_EQ(stub_->GetTask(Context().get(), get, &task).error_code(), grpc::StatusCode::NOT_FOUND);

@@ -1,7 +1,10 @@
 // Metrics, health and log redaction of an in-process gateway driven over gRPC against the
 // embedded simulator.
+#include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -98,10 +101,59 @@ TEST_F(ObservabilityTest, OpenWatchStreamsAreCounted) {
 }
 
 TEST_F(ObservabilityTest, ReadyOnlyOnceUpstreamAnswersAndNotDuringDrain) {
+  options_.metrics_listen = "127.0.0.1:0";
+  // Long enough that the task is still upstream when the drain begins.
+  options_.simulator.task_duration = {absl::Seconds(30), absl::Seconds(30)};
   StartGateway();
   EXPECT_EQ(Health(""), HealthCheckResponse::SERVING);
   EXPECT_EQ(Health("qwenimage.v1.ImageService"), HealthCheckResponse::SERVING);
-  gateway_->Shutdown(absl::ZeroDuration());
+  EXPECT_EQ(SampleValue(Scrape(), "qwenimage_draining"), 0);
+
+  // Open before the drain: a health watch and a task watch.
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext health_ctx;
+  HealthCheckRequest health_req;
+  health_req.set_service("qwenimage.v1.ImageService");
+  auto health_watch = health->Watch(&health_ctx, health_req);
+  HealthCheckResponse status;
+  ASSERT_TRUE(health_watch->Read(&status));
+  EXPECT_EQ(status.status(), HealthCheckResponse::SERVING);
+  v1::Task task = Create(Spec("qwen-image-plus"));
+  v1::WatchTaskRequest watch_req;
+  watch_req.set_task_id(task.id());
+  auto watch_ctx = Context();
+  auto task_watch = stub_->WatchTask(watch_ctx.get(), watch_req);
+  v1::TaskEvent event;
+  ASSERT_TRUE(task_watch->Read(&event));  // the snapshot: the stream is registered
+  ASSERT_TRUE(event.has_task());
+
+  std::thread drain([this] { gateway_->Shutdown(absl::Seconds(5)); });
+  // The task stream is told to reconnect, then closed with OK before the task ended.
+  bool reconnect = false;
+  while (task_watch->Read(&event)) {
+    if (event.has_reconnect()) reconnect = true;
+    if (event.has_task()) {
+      EXPECT_FALSE(reconnect) << "a task event after the reconnect notice";
+      EXPECT_NE(event.task().state(), v1::TASK_STATE_SUCCEEDED);
+    }
+  }
+  EXPECT_TRUE(reconnect);
+  grpc::Status watch_status = task_watch->Finish();
+  EXPECT_TRUE(watch_status.ok()) << watch_status.error_message();
+  // The health watch hears NOT_SERVING before it ends.
+  std::vector<HealthCheckResponse::ServingStatus> heard;
+  while (health_watch->Read(&status)) heard.push_back(status.status());
+  health_watch->Finish();
+  EXPECT_EQ(heard,
+            std::vector<HealthCheckResponse::ServingStatus>{HealthCheckResponse::NOT_SERVING});
+  drain.join();
+
+  EXPECT_EQ(SampleValue(Scrape(), "qwenimage_draining"), 1);
+  // Drained: no new calls are taken.
+  HealthCheckResponse after;
+  grpc::ClientContext check_ctx;
+  check_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_FALSE(health->Check(&check_ctx, health_req, &after).ok());
 }
 
 TEST_F(ObservabilityTest, NotReadyWhileUpstreamIsUnreachable) {
