@@ -3,9 +3,7 @@
 #include <signal.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -64,8 +62,16 @@ ABSL_FLAG(int, poll_list_threshold, 8,
           "instead of a GET each");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "heartbeat interval on idle WatchTask streams");
-ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20),
-          "on SIGTERM/SIGINT, how long unary calls may take to finish");
+ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(310),
+          "on SIGTERM/SIGINT, how long billed work in flight (sync calls, creates, image "
+          "downloads) may take to finish and be stored; a sync call can take 300 s");
+ABSL_FLAG(absl::Duration, max_retry_after, absl::Seconds(60),
+          "cap on an upstream Retry-After hint (429/503): no single reply stalls work longer");
+ABSL_FLAG(absl::Duration, key_outage_timeout, absl::Minutes(15),
+          "while DashScope refuses the API key, submissions and polls pause; tasks still queued "
+          "after this long fail with KeyOutage");
+ABSL_FLAG(absl::Duration, api_key_poll_interval, absl::Seconds(2),
+          "how often --dashscope_api_key_file is checked for a new key (also re-read on SIGHUP)");
 ABSL_FLAG(int, worker_threads, 4, "task-manager worker threads");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error; SIGUSR1 raises verbosity a step, SIGUSR2 lowers it");
@@ -78,21 +84,12 @@ namespace {
 using qwenimage::server::Gateway;
 using qwenimage::server::GatewayOptions;
 
-absl::Status ReadApiKey(std::string* key) {
-  const std::string file = absl::GetFlag(FLAGS_dashscope_api_key_file);
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) return absl::NotFoundError("cannot read --dashscope_api_key_file " + file);
-    std::stringstream contents;
-    contents << in.rdbuf();
-    *key = std::string(absl::StripAsciiWhitespace(contents.str()));
-    if (key->empty()) return absl::InvalidArgumentError("--dashscope_api_key_file is empty");
-    return absl::OkStatus();
-  }
+// The key file is opened (and watched) by the gateway; the environment is read once here.
+void ReadApiKeyFromEnvironment(std::string* key) {
+  if (!absl::GetFlag(FLAGS_dashscope_api_key_file).empty()) return;
   if (const char* env = std::getenv("DASHSCOPE_API_KEY"); env != nullptr) {
     *key = std::string(absl::StripAsciiWhitespace(env));
   }
-  return absl::OkStatus();
 }
 
 absl::Status ParseModelLimits(const std::string& text, qwenimage::tasks::SchedulerOptions* out) {
@@ -125,7 +122,9 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   }
   o.dashscope_base_url = absl::GetFlag(FLAGS_dashscope_base_url);
   o.simulate = absl::GetFlag(FLAGS_simulate);
-  if (absl::Status s = ReadApiKey(&o.api_key); !s.ok()) return s;
+  ReadApiKeyFromEnvironment(&o.api_key);
+  o.api_key_file = absl::GetFlag(FLAGS_dashscope_api_key_file);
+  o.api_key_poll_interval = absl::GetFlag(FLAGS_api_key_poll_interval);
   if (o.simulate) {
     absl::StatusOr<qwenimage::simulator::DurationRange> d =
         qwenimage::simulator::ParseDurationRange(absl::GetFlag(FLAGS_sim_task_duration));
@@ -150,6 +149,8 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   o.tasks.task_queries_per_second = absl::GetFlag(FLAGS_task_queries_per_second);
   o.tasks.min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval);
   o.tasks.poll_list_threshold = absl::GetFlag(FLAGS_poll_list_threshold);
+  o.tasks.max_retry_after = absl::GetFlag(FLAGS_max_retry_after);
+  o.tasks.key_outage_timeout = absl::GetFlag(FLAGS_key_outage_timeout);
   if (o.tasks.queue_ahead < 0 || o.tasks.poll_list_threshold < 1 ||
       o.tasks.min_poll_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -185,7 +186,7 @@ int main(int argc, char** argv) {
   // Signals are taken by one thread with sigwait, so no handler runs on a gRPC thread.
   sigset_t signals;
   sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, sig);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A peer that hangs up mid-write must fail that write, not end the process.
   signal(SIGPIPE, SIG_IGN);
@@ -209,11 +210,24 @@ int main(int argc, char** argv) {
   // The signal thread lives to the end so that a second signal exits at once even while the
   // drain or the teardown after it hangs; main itself drains once asked to.
   absl::Notification drain_requested;
+  // The signal thread outlives the gateway: it reaches it only under this lock.
+  static absl::Mutex running_mu;
+  static Gateway* running ABSL_GUARDED_BY(running_mu) = nullptr;
+  {
+    absl::MutexLock lock(&running_mu);
+    running = gateway->get();
+  }
   std::thread([&signals, &drain_requested] {
     for (;;) {
       int sig = 0;
       sigwait(&signals, &sig);
-      if (sig == SIGUSR1 || sig == SIGUSR2) {
+      if (sig == SIGHUP) {
+        absl::MutexLock lock(&running_mu);
+        if (running == nullptr) continue;
+        absl::Status reloaded = running->ReloadApiKey();
+        spdlog::warn("signal {}: API key file re-read{}{}", sig, reloaded.ok() ? "" : ": ",
+                     std::string(reloaded.message()));
+      } else if (sig == SIGUSR1 || sig == SIGUSR2) {
         spdlog::level::level_enum level =
             qwenimage::logging::StepLogLevel(sig == SIGUSR1 ? 1 : -1);
         // At warn so that the change shows at every level but error.
@@ -230,6 +244,10 @@ int main(int argc, char** argv) {
   }).detach();
   drain_requested.WaitForNotification();
   (*gateway)->Shutdown(absl::GetFlag(FLAGS_drain_grace));
+  {
+    absl::MutexLock lock(&running_mu);
+    running = nullptr;
+  }
   gateway->reset();
   return 0;
 }

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -57,10 +56,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       (*info.mutable_metadata())["upstream_request_id"] = upstream->request_id;
     }
     details.push_back(&info);
-    // A bad gateway key is the operator's problem, not the caller's.
-    if (code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED) {
-      code = grpc::StatusCode::INTERNAL;
-    }
   }
   if (code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::UNAVAILABLE) {
     retry.mutable_retry_delay()->set_seconds(1);
@@ -84,24 +79,11 @@ grpc::Status TaskOutcomeStatus(const v1::Task& task) {
                                      task.state() == v1::TASK_STATE_CANCELLED ? "was cancelled"
                                                                               : "failed",
                                      ": ", error.code(), ": ", error.message());
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  const std::string& c = error.code();
-  const int http = error.http_status();
-  if (task.state() == v1::TASK_STATE_CANCELLED) {
-    code = grpc::StatusCode::CANCELLED;
-  } else if (dashscope::IsModerationCode(c)) {
-    code = grpc::StatusCode::FAILED_PRECONDITION;
-  } else if (http == 429 || absl::StartsWith(c, "Throttling")) {
-    code = grpc::StatusCode::RESOURCE_EXHAUSTED;
-  } else if (http == 401 || http == 403) {
-    code = grpc::StatusCode::INTERNAL;  // the gateway's key, not the caller's fault
-  } else if (http == 400) {
-    code = grpc::StatusCode::INVALID_ARGUMENT;
-  } else if (c == "Interrupted" || c == "SubmitOutcomeUnknown") {
-    code = grpc::StatusCode::ABORTED;
-  } else if (error.retryable()) {
-    code = grpc::StatusCode::UNAVAILABLE;
-  }
+  // The code was decided when the task failed (tasks/task_errors.h, dashscope/failure.h).
+  grpc::StatusCode code = task.state() == v1::TASK_STATE_CANCELLED
+                              ? grpc::StatusCode::CANCELLED
+                              : static_cast<grpc::StatusCode>(error.status_code());
+  if (code == grpc::StatusCode::OK) code = grpc::StatusCode::INTERNAL;  // stored by an old build
   google::rpc::RetryInfo retry;
   std::vector<google::protobuf::Message*> details = {&info};
   if (error.retryable()) {

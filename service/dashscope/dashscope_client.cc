@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "service/dashscope/download_policy.h"
 #include "service/dashscope/errors.h"
+#include "service/dashscope/failure.h"
 #include "service/dashscope/request_builder.h"
 #include "service/dashscope/response_parser.h"
 
@@ -76,53 +77,59 @@ struct DashScopeClient::Shared {
     return UpstreamErrorStatus(error);
   }
 
-  // Turns an HTTP outcome into the parsed reply or a classified UpstreamError. `idempotent`
-  // calls (GET) are safe to re-send whatever happened; others may have taken effect.
+  // Turns an HTTP outcome into the parsed reply or an UpstreamError classified by failure.h;
+  // `call` says whether the request was billed (and so must never be re-sent blindly).
   template <typename T>
-  absl::StatusOr<T> Interpret(const absl::StatusOr<http::HttpResponse>& reply, bool idempotent,
+  absl::StatusOr<T> Interpret(const absl::StatusOr<http::HttpResponse>& reply, CallKind call,
                               absl::StatusOr<T> (*parse)(absl::string_view)) const {
-    using Kind = UpstreamError::Kind;
+    using Shape = Answer::Shape;
     UpstreamError error;
     if (!reply.ok()) {
       error.code = "Transport";
       error.message = std::string(reply.status().message());
+      Answer answer{Shape::kTransport, 0, error.code,
+                    http::RequestMayHaveBeenSent(reply.status())};
       if (reply.status().code() == absl::StatusCode::kResourceExhausted) {
         error.code = "ResponseTooLarge";
-        error.kind = Kind::kTerminal;
-      } else {
-        const bool may_be_sent = http::RequestMayHaveBeenSent(reply.status());
-        error.kind = !idempotent && may_be_sent ? Kind::kOutcomeUnknown : Kind::kRetryable;
+        answer = {Shape::kTooLarge, 0, error.code};
       }
+      Classify(call, answer, error);
       return Fail(std::move(error));
     }
     const std::string header_request_id(reply->Header("x-request-id"));
     if (reply->status < 200 || reply->status > 299) {
-      error = ParseErrorResponse(reply->status, reply->body);
+      bool from_dashscope = false;
+      error = ParseErrorResponse(reply->status, reply->body, &from_dashscope);
       if (error.request_id.empty()) error.request_id = header_request_id;
       error.retry_after = ParseRetryAfter(reply->Header("retry-after"), absl::Now());
+      Classify(call,
+               {from_dashscope ? Shape::kDashScope : Shape::kForeign, reply->status, error.code},
+               error);
       return Fail(std::move(error));
     }
     absl::StatusOr<T> parsed = parse(reply->body);
     if (parsed.ok()) return parsed;
     if (std::optional<UpstreamError> upstream = GetUpstreamError(parsed.status())) {
+      // A 2xx carrying DashScope's error envelope.
+      Classify(call, {Shape::kDashScope, reply->status, upstream->code}, *upstream);
       return Fail(*std::move(upstream));
     }
     // Truncated or unexpected: a GET can be repeated; a create may have produced a task.
-    error.kind = idempotent ? Kind::kRetryable : Kind::kOutcomeUnknown;
     error.http_status = reply->status;
     error.code = "MalformedResponse";
     error.message = std::string(parsed.status().message());
     error.request_id = header_request_id;
+    Classify(call, {Shape::kMalformed, reply->status, error.code}, error);
     return Fail(std::move(error));
   }
 
   template <typename T>
-  static http::HttpCallback Handler(std::shared_ptr<const Shared> shared, bool idempotent,
+  static http::HttpCallback Handler(std::shared_ptr<const Shared> shared, CallKind call,
                                     absl::StatusOr<T> (*parse)(absl::string_view),
                                     UpstreamCallback<T> done) {
-    return [shared = std::move(shared), idempotent, parse,
+    return [shared = std::move(shared), call, parse,
             done = std::move(done)](absl::StatusOr<http::HttpResponse> reply) mutable {
-      done(shared->Interpret<T>(reply, idempotent, parse));
+      done(shared->Interpret<T>(reply, call, parse));
     };
   }
 };
@@ -170,7 +177,7 @@ void DashScopeClient::Generate(const GenerationParams& params,
                                          shared_->options.sync_timeout);
   request.idempotent = false;  // billed: never re-sent, not even by libcurl
   http_.Send(std::move(request),
-             Shared::Handler<UpstreamTask>(shared_, /*idempotent=*/false,
+             Shared::Handler<UpstreamTask>(shared_, CallKind::kBilled,
                                            &ParseGenerationResponse, std::move(done)));
 }
 
@@ -181,20 +188,20 @@ void DashScopeClient::CreateTask(const GenerationParams& params,
   request.headers.emplace_back("X-DashScope-Async", "enable");
   request.idempotent = false;  // billed: never re-sent, not even by libcurl
   http_.Send(std::move(request),
-             Shared::Handler<CreatedTask>(shared_, /*idempotent=*/false,
+             Shared::Handler<CreatedTask>(shared_, CallKind::kBilled,
                                           &ParseCreateTaskResponse, std::move(done)));
 }
 
 void DashScopeClient::GetTask(const std::string& task_id, UpstreamCallback<UpstreamTask> done) {
   http_.Send(ApiRequest("GET", TaskPath(task_id), "", shared_->options.request_timeout),
-             Shared::Handler<UpstreamTask>(shared_, /*idempotent=*/true, &ParseTaskResponse,
+             Shared::Handler<UpstreamTask>(shared_, CallKind::kFree, &ParseTaskResponse,
                                            std::move(done)));
 }
 
 void DashScopeClient::ListTasks(const TaskListQuery& query,
                                 UpstreamCallback<TaskListPage> done) {
   http_.Send(ApiRequest("GET", TaskListPath(query), "", shared_->options.request_timeout),
-             Shared::Handler<TaskListPage>(shared_, /*idempotent=*/true,
+             Shared::Handler<TaskListPage>(shared_, CallKind::kFree,
                                            &ParseTaskListResponse, std::move(done)));
 }
 
@@ -202,7 +209,7 @@ void DashScopeClient::CancelTask(const std::string& task_id,
                                  UpstreamCallback<std::string> done) {
   // Cancelling twice is harmless, so a lost reply is simply retryable.
   http_.Send(ApiRequest("POST", CancelTaskPath(task_id), "", shared_->options.request_timeout),
-             Shared::Handler<std::string>(shared_, /*idempotent=*/true, &ParseCancelResponse,
+             Shared::Handler<std::string>(shared_, CallKind::kFree, &ParseCancelResponse,
                                           std::move(done)));
 }
 
@@ -238,7 +245,7 @@ void DashScopeClient::Download(const std::string& url, UpstreamCallback<std::str
       done(shared->Fail(std::move(error)));
       return;
     }
-    Shared::Handler<std::string>(shared, /*idempotent=*/true, &BodyAsIs,
+    Shared::Handler<std::string>(shared, CallKind::kFree, &BodyAsIs,
                                  std::move(done))(std::move(reply));
   });
 }

@@ -14,86 +14,35 @@ namespace {
 
 constexpr char kPayloadUrl[] = "type.qwenimage/dashscope.UpstreamError";
 
-// Task-level failures arrive inside HTTP 200 replies; these codes mean "try again later".
-bool IsTransientCode(absl::string_view code) {
-  // InternalError.Algo.InvalidParameter is a parameter check, not an outage.
-  return (absl::StartsWith(code, "InternalError") && !absl::StrContains(code, "InvalidParameter")) ||
-         code == "SystemError" ||
-         code == "ModelServiceFailed" || code == "RewriteFailed" ||
-         code == "ModelUnavailable" || code == "RequestTimeOut";
-}
-
-bool IsThrottlingCode(absl::string_view code) {
-  return absl::StartsWith(code, "Throttling") || code == "LimitRequests" ||
-         code == "limit_requests" || code == "limit_burst_rate" ||
-         code == "insufficient_quota";
-}
-
 const char* KindName(UpstreamError::Kind kind) {
   switch (kind) {
     case UpstreamError::Kind::kTerminal: return "terminal";
     case UpstreamError::Kind::kRetryable: return "retryable";
     case UpstreamError::Kind::kThrottled: return "throttled";
     case UpstreamError::Kind::kOutcomeUnknown: return "outcome_unknown";
+    case UpstreamError::Kind::kCredentials: return "credentials";
   }
   return "terminal";
 }
 
 std::optional<UpstreamError::Kind> KindFromName(absl::string_view name) {
   for (auto kind : {UpstreamError::Kind::kTerminal, UpstreamError::Kind::kRetryable,
-                    UpstreamError::Kind::kThrottled, UpstreamError::Kind::kOutcomeUnknown}) {
+                    UpstreamError::Kind::kThrottled, UpstreamError::Kind::kOutcomeUnknown,
+                    UpstreamError::Kind::kCredentials}) {
     if (name == KindName(kind)) return kind;
   }
   return std::nullopt;
 }
 
-absl::StatusCode TerminalStatusCode(const UpstreamError& error) {
-  if (IsModerationCode(error.code) || IsBillingCode(error.code)) {
-    return absl::StatusCode::kFailedPrecondition;
-  }
-  switch (error.http_status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    default: return absl::StatusCode::kInternal;
-  }
-}
-
 }  // namespace
 
-bool IsModerationCode(absl::string_view code) {
-  return code == "DataInspectionFailed" || code == "data_inspection_failed" ||
-         code == "IPInfringementSuspect" || code == "InvalidParameter.DataInspection";
-}
-
-bool IsBillingCode(absl::string_view code) {
-  return code == "Arrearage" || code == "CommodityNotPurchased" ||
-         code == "PrepaidBillOverdue" || code == "PostpaidBillOverdue";
-}
-
-UpstreamError::Kind ClassifyError(int http_status, absl::string_view code) {
-  using Kind = UpstreamError::Kind;
-  if (IsBillingCode(code)) return Kind::kTerminal;
-  if (http_status == 429) return Kind::kThrottled;
-  if (http_status == 408 || http_status >= 500) return Kind::kRetryable;
-  if (http_status >= 400) return Kind::kTerminal;
-  // No HTTP error (a FAILED task inside a 200 reply): the code alone decides.
-  if (IsThrottlingCode(code)) return Kind::kThrottled;
-  if (IsTransientCode(code)) return Kind::kRetryable;
-  return Kind::kTerminal;
-}
-
 absl::Status UpstreamErrorStatus(const UpstreamError& error) {
-  absl::StatusCode code = absl::StatusCode::kInternal;
-  switch (error.kind) {
-    case UpstreamError::Kind::kThrottled: code = absl::StatusCode::kResourceExhausted; break;
-    case UpstreamError::Kind::kRetryable: code = absl::StatusCode::kUnavailable; break;
-    case UpstreamError::Kind::kOutcomeUnknown: code = absl::StatusCode::kDeadlineExceeded; break;
-    case UpstreamError::Kind::kTerminal: code = TerminalStatusCode(error); break;
-  }
+  // An OK code would drop the message and payload: an unclassified error is INTERNAL.
+  const absl::StatusCode code =
+      error.status_code == absl::StatusCode::kOk ? absl::StatusCode::kInternal : error.status_code;
   absl::Status status(code, absl::StrCat(error.code, ": ", error.message));
   nlohmann::json j = {{"kind", KindName(error.kind)},
+                      {"caller_may_retry", error.caller_may_retry},
                       {"http_status", error.http_status},
                       {"code", error.code},
                       {"message", error.message},
@@ -116,6 +65,8 @@ std::optional<UpstreamError> GetUpstreamError(const absl::Status& status) {
   if (!kind.has_value()) return std::nullopt;
   UpstreamError error;
   error.kind = *kind;
+  error.caller_may_retry = j.value("caller_may_retry", false);
+  error.status_code = status.code();
   error.http_status = j.value("http_status", 0);
   error.code = j.value("code", "");
   error.message = j.value("message", "");

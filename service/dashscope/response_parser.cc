@@ -69,8 +69,7 @@ std::optional<absl::Status> ErrorEnvelope(const Json& j) {
   error.code = Str(j, "code");
   error.message = Str(j, "message");
   error.request_id = Str(j, "request_id");
-  error.kind = ClassifyError(200, error.code);
-  return UpstreamErrorStatus(error);
+  return UpstreamErrorStatus(error);  // the caller classifies: it knows whether it was billed
 }
 
 // A 2xx reply as a JSON object, or why it is not one, or the error it carries.
@@ -221,11 +220,12 @@ absl::StatusOr<std::string> ParseCancelResponse(absl::string_view body) {
   return Str(*root, "request_id");
 }
 
-UpstreamError ParseErrorResponse(int http_status, absl::string_view body) {
+UpstreamError ParseErrorResponse(int http_status, absl::string_view body, bool* from_dashscope) {
   UpstreamError error;
   error.http_status = http_status;
   Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && !Str(j, "code").empty()) {
+  *from_dashscope = j.is_object() && !Str(j, "code").empty();
+  if (*from_dashscope) {
     error.code = Str(j, "code");
     error.message = Str(j, "message");
     error.request_id = Str(j, "request_id");
@@ -237,7 +237,6 @@ UpstreamError ParseErrorResponse(int http_status, absl::string_view body) {
                                     : absl::StrCat("HTTP ", http_status, ": ",
                                                    absl::CHexEscape(excerpt));
   }
-  error.kind = ClassifyError(http_status, error.code);
   return error;
 }
 

@@ -27,9 +27,10 @@ absl::StatusOr<TaskListPage> ParseTaskListResponse(absl::string_view body);
 // POST /tasks/{id}/cancel: the request id.
 absl::StatusOr<std::string> ParseCancelResponse(absl::string_view body);
 
-// A non-2xx reply, classified with ClassifyError. Bodies that are not a JSON error envelope get
+// A non-2xx reply, not yet classified (failure.h; the caller knows whether the call was billed).
+// `*from_dashscope` tells whether the body was DashScope's JSON error envelope; other bodies get
 // code "Unknown" (as the SDKs do) and a short, printable excerpt as message.
-UpstreamError ParseErrorResponse(int http_status, absl::string_view body);
+UpstreamError ParseErrorResponse(int http_status, absl::string_view body, bool* from_dashscope);
 
 // "PENDING" → kPending, ...; SUSPENDED (SDK-only) counts as kPending. nullopt if unrecognised.
 std::optional<TaskStatus> ParseTaskStatus(absl::string_view name);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace qwenimage::dashscope {
@@ -96,15 +97,21 @@ struct TaskListPage {
   std::vector<TaskListEntry> data;
 };
 
-// A failed DashScope call, classified. Carried inside absl::Status (see errors.h).
+// A failed DashScope call, classified by failure.h. Carried inside absl::Status (errors.h).
 struct UpstreamError {
+  // What the task layer may do with the call (failure.h decides).
   enum class Kind {
-    kTerminal,        // 4xx, billing/quota, moderation: retrying the same request cannot help
-    kRetryable,       // 5xx, transport error before the request was sent
-    kThrottled,       // 429 rate/concurrency limits: retry after backing off
-    kOutcomeUnknown,  // timeout or reset after sending: the request may have taken effect
+    kTerminal,        // retrying the same request cannot help (or the task ran and failed)
+    kRetryable,       // nothing was done: the call may be sent again after a back-off
+    kThrottled,       // rate/concurrency limits, nothing was done: send again after backing off
+    kOutcomeUnknown,  // the request may have done its (billed) work: never send it again
+    kCredentials,     // the key or account was refused, nothing was done: wait for the operator
   };
   Kind kind = Kind::kTerminal;
+  // Whether a fresh request may succeed later (Task.error.retryable).
+  bool caller_may_retry = false;
+  // What the gateway's caller is told.
+  absl::StatusCode status_code = absl::StatusCode::kInternal;
   int http_status = 0;  // 0 for transport errors
   std::string code;     // DashScope code, e.g. "Throttling.RateQuota"; "Transport" for transport
   std::string message;

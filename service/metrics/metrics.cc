@@ -108,9 +108,22 @@ Metrics::Metrics(const BuildInfo& build)
       draining(BuildGauge()
                    .Name("qwenimage_draining")
                    .Help("1 while the gateway drains after SIGTERM/SIGINT")
-                   .Register(*registry_)) {
+                   .Register(*registry_)),
+      upstream_credentials_refused(
+          BuildGauge()
+              .Name("qwenimage_upstream_credentials_refused")
+              .Help("1 while DashScope refuses the API key or account; submissions and polls "
+                    "are paused")
+              .Register(*registry_)),
+      store_write_failures(BuildCounter()
+                               .Name("qwenimage_store_write_failures_total")
+                               .Help("Task state writes that failed; the task was held and the "
+                                     "write retried")
+                               .Register(*registry_)) {
   build_info.Add({{"version", build.version}, {"git_sha", build.git_sha}}).Set(1);
   draining.Add({}).Set(0);
+  upstream_credentials_refused.Add({}).Set(0);
+  store_write_failures.Add({});
 }
 
 }  // namespace qwenimage::metrics

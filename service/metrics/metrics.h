@@ -60,6 +60,10 @@ class Metrics {
   // Process state: build info {version, git_sha}; 1 while draining.
   prometheus::Family<prometheus::Gauge>& build_info;
   prometheus::Family<prometheus::Gauge>& draining;
+  // 1 while upstream refuses the DashScope key or account (submissions and polls paused).
+  prometheus::Family<prometheus::Gauge>& upstream_credentials_refused;
+  // Task state writes that failed (the task was held and the write retried).
+  prometheus::Family<prometheus::Counter>& store_write_failures;
 };
 
 }  // namespace qwenimage::metrics

@@ -67,6 +67,13 @@ void TaskMetrics::OnSubmitRetry(const std::string& model, const std::string& rea
   metrics_.submit_retries.Add({{"model", model}, {"code", reason}}).Increment();
 }
 
+void TaskMetrics::OnStoreWriteFailed() { metrics_.store_write_failures.Add({}).Increment(); }
+
+void TaskMetrics::OnCredentialsRefused(bool refused) {
+  metrics_.upstream_credentials_refused.Add({}).Set(refused ? 1 : 0);
+  if (on_credentials_) on_credentials_(refused);
+}
+
 std::vector<prometheus::MetricFamily> QueueGauges::Collect() const {
   prometheus::MetricFamily queued = GaugeFamily(
       "qwenimage_tasks_queued", "Tasks waiting in the gateway for upstream capacity, by model");

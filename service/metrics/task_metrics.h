@@ -16,16 +16,21 @@ namespace qwenimage::metrics {
 
 class TaskMetrics final : public tasks::TaskObserver {
  public:
-  explicit TaskMetrics(Metrics& metrics) : metrics_(metrics) {}
+  // `on_credentials` (optional) also hears of credentials outages: the server's readiness.
+  explicit TaskMetrics(Metrics& metrics, std::function<void(bool)> on_credentials = nullptr)
+      : metrics_(metrics), on_credentials_(std::move(on_credentials)) {}
 
   void OnTaskCreated(const v1::Task& task) override;
   void OnTaskFinished(const v1::Task& task) override;
   void OnUpstreamRun(const std::string& model, absl::Duration run) override;
   void OnImagesStored(const std::string& model, absl::Duration download) override;
   void OnSubmitRetry(const std::string& model, const std::string& reason) override;
+  void OnStoreWriteFailed() override;
+  void OnCredentialsRefused(bool refused) override;
 
  private:
   Metrics& metrics_;
+  const std::function<void(bool)> on_credentials_;
 };
 
 // "SUCCEEDED" for TASK_STATE_SUCCEEDED: the label value of a task state.

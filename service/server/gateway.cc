@@ -13,6 +13,7 @@
 #include "service/api/image_service.h"
 #include "service/common/clock.h"
 #include "service/common/thread_pool.h"
+#include "service/dashscope/api_key.h"
 #include "service/dashscope/dashscope_client.h"
 #include "service/http/curl_http_client.h"
 #include "service/metrics/grpc_metrics_interceptor.h"
@@ -42,6 +43,8 @@ struct Gateway::Parts {
   std::unique_ptr<metrics::MeteredImageStore> metered_image_store;
   std::unique_ptr<tasks::TaskManager> manager;
   std::unique_ptr<ThreadPool> executor;
+  std::shared_ptr<dashscope::ApiKey> api_key;
+  std::unique_ptr<dashscope::ApiKeyFile> api_key_file;  // watched; stops before the executor
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<dashscope::DashScopeClient> upstream;
   std::unique_ptr<metrics::MeteredUpstream> metered_upstream;
@@ -55,10 +58,13 @@ struct Gateway::Parts {
   int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
+  bool upstream_answered ABSL_GUARDED_BY(mu) = false;
+  bool credentials_refused ABSL_GUARDED_BY(mu) = false;
   absl::Notification done;
 
   ~Parts() {
     probe.reset();  // it sends through `http` and reports to `health`
+    if (api_key_file) api_key_file->StopWatching();
     // I/O callbacks post to the executor and reach the manager: stop them before either goes.
     if (manager) manager->Shutdown();
     // Destroying the HTTP client completes its outstanding requests (CANCELLED); those
@@ -94,9 +100,23 @@ absl::Status Gateway::StartMetricsServer(Parts& p) {
 
 void Gateway::MarkReady(Parts& p) {
   absl::MutexLock lock(&p.mu);
-  if (p.shut_down) return;
+  p.upstream_answered = true;
+  UpdateReadiness(p);
+}
+
+void Gateway::SetCredentialsRefused(Parts& p, bool refused) {
+  absl::MutexLock lock(&p.mu);
+  p.credentials_refused = refused;
+  UpdateReadiness(p);
+}
+
+void Gateway::UpdateReadiness(Parts& p) {
+  if (p.shut_down || p.health == nullptr) return;
+  // A refused key is not this replica's fault, but it cannot serve: traffic should go elsewhere.
+  const bool ready = p.upstream_answered && !p.credentials_refused;
   p.health->Set(api::HealthServiceImpl::kImageService,
-                grpc::health::v1::HealthCheckResponse::SERVING);
+                ready ? grpc::health::v1::HealthCheckResponse::SERVING
+                      : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 }
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) {
@@ -105,7 +125,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   p.options = std::move(options);
   GatewayOptions& o = p.options;
   p.metrics = std::make_unique<metrics::Metrics>();
-  p.task_metrics = std::make_unique<metrics::TaskMetrics>(*p.metrics);
+  p.task_metrics = std::make_unique<metrics::TaskMetrics>(
+      *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); });
 
   if (o.simulate) {
     o.simulator.region = o.region;
@@ -115,6 +136,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     p.simulator = *std::move(sim);
     p.base_url = p.simulator->base_url();
     if (o.api_key.empty() && !o.simulator.api_keys.empty()) o.api_key = o.simulator.api_keys[0];
+    o.api_key_file.clear();  // the simulator's own key
     o.allow_loopback_downloads = true;
     spdlog::info("simulated DashScope ({}) at {}", o.region, p.base_url);
   } else if (!o.dashscope_base_url.empty()) {
@@ -124,7 +146,16 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     if (!url.ok()) return url.status();
     p.base_url = *url;
   }
-  if (o.api_key.empty()) {
+  if (!o.api_key_file.empty()) {
+    absl::StatusOr<std::unique_ptr<dashscope::ApiKeyFile>> file =
+        dashscope::ApiKeyFile::Open(o.api_key_file);
+    if (!file.ok()) return file.status();
+    p.api_key_file = *std::move(file);
+    p.api_key = p.api_key_file->key();
+  } else if (!o.api_key.empty()) {
+    p.api_key = std::make_shared<dashscope::ApiKey>();
+    p.api_key->Set(o.api_key);
+  } else {
     return absl::FailedPreconditionError(
         "no DashScope API key: set DASHSCOPE_API_KEY or --dashscope_api_key_file, or run with "
         "--simulate");
@@ -152,7 +183,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   p.http = http::CurlHttpClient::Create(http::CurlHttpClient::Options{});
   dashscope::DashScopeClient::Options client_options;
   client_options.base_url = p.base_url;
-  client_options.api_key = o.api_key;
+  client_options.api_key_source = p.api_key;
   client_options.download_host_suffixes = o.download_host_suffixes;
   client_options.allow_loopback_downloads = o.allow_loopback_downloads;
   p.upstream = std::make_unique<dashscope::DashScopeClient>(*p.http, client_options);
@@ -165,6 +196,18 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
       o.tasks, dashscope::ModelCatalog::Default(), *p.metered_task_store,
       *p.metered_image_store, *p.metered_upstream, *p.executor, *RealClock::Get());
   if (absl::Status s = p.manager->Start(); !s.ok()) return s;
+  // A new key may cure an outage at once, without waiting for the next probe.
+  tasks::TaskManager* manager = p.manager.get();
+  p.api_key->Subscribe([manager](uint64_t) {
+    spdlog::warn("DashScope API key replaced");
+    manager->ProbeCredentials();
+  });
+  if (p.api_key_file != nullptr) {
+    p.api_key_file->StartWatching(*p.executor, *RealClock::Get(), o.api_key_poll_interval,
+                                  [](const absl::Status& error) {
+                                    spdlog::error("API key file: {}", std::string(error.message()));
+                                  });
+  }
 
   p.health = std::make_unique<api::HealthServiceImpl>();
   p.images = std::make_unique<api::ImageServiceImpl>(dashscope::ModelCatalog::Default(),
@@ -212,17 +255,31 @@ void Gateway::Shutdown(absl::Duration grace) {
     if (p.shut_down) return;
     p.shut_down = true;
   }
-  spdlog::info("draining: NOT_SERVING, streams told to reconnect, {} grace",
+  const absl::Time deadline = absl::Now() + grace;
+  spdlog::info("draining: NOT_SERVING, nothing new admitted, streams told to reconnect; billed "
+               "work in flight gets up to {} to finish",
                absl::FormatDuration(grace));
   p.metrics->draining.Add({}).Set(1);
   p.health->SetAll(grpc::health::v1::HealthCheckResponse::NOT_SERVING);
-  p.manager->Shutdown();
+  p.manager->BeginDrain();
   p.images->Drain();
   p.health->EndWatches();
-  p.server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+  if (p.manager->AwaitDrained(deadline)) {
+    spdlog::info("billed work in flight finished and stored");
+  } else {
+    spdlog::warn("drain grace ended with billed work in flight; the next start resumes it");
+  }
+  // Calls still open (a GenerateImages waiting for a queued task) get what is left, if any.
+  p.server->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now())));
   p.server->Wait();
+  p.manager->Shutdown();
   p.done.Notify();
   spdlog::info("drained");
+}
+
+absl::Status Gateway::ReloadApiKey() {
+  if (parts_->api_key_file == nullptr) return absl::OkStatus();
+  return parts_->api_key_file->Reload();
 }
 
 void Gateway::Wait() { parts_->done.WaitForNotification(); }

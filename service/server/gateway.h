@@ -21,7 +21,10 @@ struct GatewayOptions {
   std::string data_dir = "./data";
   std::string region = "singapore";
   std::string dashscope_base_url;  // "" = the region's public endpoint
-  std::string api_key;             // required unless simulate
+  std::string api_key;             // DASHSCOPE_API_KEY; required unless simulate or a key file
+  // A file holding the key (a mounted Secret): re-read when it changes and on ReloadApiKey().
+  std::string api_key_file;
+  absl::Duration api_key_poll_interval = absl::Seconds(2);
   bool simulate = false;
   simulator::SimulatorOptions simulator;
   // Image downloads: https from hosts ending in one of these suffixes (loopback is added with
@@ -47,9 +50,12 @@ class Gateway {
   // The upstream base URL in use (the embedded simulator's with --simulate).
   const std::string& upstream_base_url() const;
 
-  // Stops taking new work: health NOT_SERVING, streams told to reconnect, calls given `grace`
-  // to finish. Task state is already durable. Idempotent.
+  // Drains: health NOT_SERVING, nothing new admitted or polled, streams told to reconnect; billed
+  // work in flight (creates, sync calls, image downloads) gets up to `grace` to finish and be
+  // stored, then the server stops. Idempotent.
   void Shutdown(absl::Duration grace);
+  // Re-reads the API key file now (SIGHUP); OK without a key file.
+  absl::Status ReloadApiKey();
   // Blocks until Shutdown() has completed.
   void Wait();
 
@@ -57,8 +63,11 @@ class Gateway {
   struct Parts;
   explicit Gateway(std::unique_ptr<Parts> parts);
   static absl::Status StartMetricsServer(Parts& p);
-  // Readiness: ImageService becomes SERVING unless a drain has begun.
+  // Readiness: ImageService is SERVING once upstream answered, unless a drain has begun or
+  // upstream refuses the key.
   static void MarkReady(Parts& p);
+  static void SetCredentialsRefused(Parts& p, bool refused);
+  static void UpdateReadiness(Parts& p);  // p.mu held
   std::unique_ptr<Parts> parts_;
 };
 

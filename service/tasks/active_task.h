@@ -29,11 +29,10 @@ struct TaskManager::Active {
   // Touched only on `strand`.
   store::TaskRecord record;
   bool holds_slot = false;  // counts against the model's running limit
+  bool billable = false;    // billed work in flight (TaskManager::SetBillable)
   int submit_attempts = 0;
   int poll_failures = 0;
   dashscope::UpstreamTask result;  // upstream outcome while its images download
-  std::vector<std::optional<v1::Image>> downloaded;
-  size_t downloads_left = 0;
   absl::Time downloads_started;
 
   // Guarded by TaskManager::mu_.

@@ -82,30 +82,6 @@ void ToProto(const dashscope::ModelInfo& info, v1::Model* out) {
   out->set_default_watermark(info.default_watermark);
 }
 
-v1::TaskError ToTaskError(const absl::Status& status) {
-  v1::TaskError error;
-  if (auto upstream = dashscope::GetUpstreamError(status); upstream.has_value()) {
-    error.set_code(upstream->code);
-    error.set_message(upstream->message);
-    error.set_upstream_request_id(upstream->request_id);
-    error.set_retryable(upstream->kind != dashscope::UpstreamError::Kind::kTerminal);
-    error.set_http_status(upstream->http_status);
-    return error;
-  }
-  error.set_code("Internal");
-  error.set_message(std::string(status.message()));
-  error.set_retryable(true);
-  return error;
-}
-
-v1::TaskError GatewayError(absl::string_view code, absl::string_view message, bool retryable) {
-  v1::TaskError error;
-  error.set_code(std::string(code));
-  error.set_message(std::string(message));
-  error.set_retryable(retryable);
-  return error;
-}
-
 std::string SpecFingerprint(const v1::GenerationSpec& spec) {
   std::string bytes;
   google::protobuf::io::StringOutputStream stream(&bytes);

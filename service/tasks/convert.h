@@ -24,11 +24,6 @@ dashscope::GenerationParams ToParams(const v1::GenerationSpec& spec);
 v1::UpstreamMode ToProto(dashscope::UpstreamMode mode);
 void ToProto(const dashscope::ModelInfo& info, v1::Model* out);
 
-// TaskError for a failed upstream call (the upstream code, message and request id kept).
-v1::TaskError ToTaskError(const absl::Status& status);
-// TaskError raised by the gateway itself.
-v1::TaskError GatewayError(absl::string_view code, absl::string_view message, bool retryable);
-
 // Stable digest of a normalised spec, to tell an idempotent retry from a conflicting request.
 std::string SpecFingerprint(const v1::GenerationSpec& spec);
 

@@ -11,7 +11,8 @@
 namespace qwenimage::tasks {
 
 void TaskManager::WakePoller() {
-  if (Stopping()) return;
+  // While the key is refused every call would be too; resuming wakes the poller again.
+  if (Draining() || CredentialsRefused()) return;
   absl::Time next_wake;
   std::vector<PollCall> calls = planner_.TakeDue(&next_wake);
   for (PollCall& call : calls) SendPollCall(std::move(call));
@@ -69,8 +70,11 @@ void TaskManager::OnListed(const std::string& model,
   if (!page.ok()) {
     std::optional<dashscope::UpstreamError> error = dashscope::GetUpstreamError(page.status());
     if (error.has_value() && error->kind == dashscope::UpstreamError::Kind::kThrottled) {
-      query_budget_.PauseUntil(clock_.Now() +
-                               BackoffDelay(options_.submit_backoff, 1, error->retry_after));
+      query_budget_.PauseUntil(clock_.Now() + BackoffDelay(options_.submit_backoff, 1,
+                                                           CappedRetryAfter(page.status())));
+    }
+    if (error.has_value() && error->kind == dashscope::UpstreamError::Kind::kCredentials) {
+      OnCredentialsRefused(page.status());
     }
     spdlog::warn("listing {} tasks failed: {}", model, std::string(page.status().message()));
     planner_.ListFailed(model);

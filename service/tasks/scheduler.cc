@@ -35,7 +35,8 @@ Scheduler::ModelQueue& Scheduler::QueueFor(const std::string& model) {
 }
 
 absl::StatusOr<int> Scheduler::Enqueue(const std::string& model, const std::string& tenant,
-                                       const std::string& task_id, bool front) {
+                                       const std::string& task_id, bool front,
+                                       std::optional<absl::Time> created) {
   std::vector<std::string> admitted;
   std::vector<std::pair<std::string, int>> moved;
   int position = 0;
@@ -64,11 +65,15 @@ absl::StatusOr<int> Scheduler::Enqueue(const std::string& model, const std::stri
         q.rotation.push_back(tenant);
       }
     }
+    const absl::Time key = created.value_or(clock_.Now());
     if (front) {
-      line.push_front(task_id);
+      auto at = std::find_if(line.begin(), line.end(),
+                             [&](const std::string& id) { return created_[id] > key; });
+      line.insert(at, task_id);
     } else {
       line.push_back(task_id);
     }
+    created_[task_id] = key;
     ++q.queued;
     ++queued_total_;
     ++queued_by_tenant_[tenant];
@@ -89,6 +94,7 @@ bool Scheduler::Remove(const std::string& task_id) {
     if (it == queued_.end()) return false;
     auto [model, tenant] = it->second;
     queued_.erase(it);
+    created_.erase(task_id);
     positions_by_task_.erase(task_id);
     ModelQueue& q = QueueFor(model);
     std::deque<std::string>& line = q.by_tenant[tenant];
@@ -134,6 +140,38 @@ bool Scheduler::StopQueueAhead(const std::string& model) {
   return true;
 }
 
+void Scheduler::SetPaused(bool paused) {
+  std::vector<std::string> models;
+  {
+    absl::MutexLock lock(&mu_);
+    paused_ = paused;
+    if (paused) return;
+    for (const auto& [model, q] : queues_) models.push_back(model);
+  }
+  for (const std::string& model : models) Pump(model);
+}
+
+std::vector<std::string> Scheduler::TakeQueued() {
+  std::vector<std::string> taken;
+  absl::MutexLock lock(&mu_);
+  for (auto& [model, q] : queues_) {
+    // Admission order, so that callers see the tasks in the order they would have run.
+    while (!q.rotation.empty()) {
+      const std::string tenant = q.rotation.front();
+      q.rotation.pop_front();
+      for (std::string& id : q.by_tenant[tenant]) taken.push_back(std::move(id));
+    }
+    q.by_tenant.clear();
+    q.queued = 0;
+  }
+  queued_.clear();
+  created_.clear();
+  positions_by_task_.clear();
+  queued_by_tenant_.clear();
+  queued_total_ = 0;
+  return taken;
+}
+
 int Scheduler::QueuedCount(const std::string& model) const {
   absl::MutexLock lock(&mu_);
   auto it = queues_.find(model);
@@ -168,7 +206,7 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
   std::vector<std::string> admitted;
   absl::Time now = clock_.Now();
   const ModelLimits& limits = q.limits;
-  while (q.queued > 0 && HasRoom(q)) {
+  while (!paused_ && q.queued > 0 && HasRoom(q)) {
     // The submit rate, or a Throttle() (which applies even without a rate limit).
     if (q.next_submit > now) break;
     const std::string tenant = q.rotation.front();
@@ -185,6 +223,7 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
     --queued_total_;
     if (--queued_by_tenant_[tenant] == 0) queued_by_tenant_.erase(tenant);
     queued_.erase(task_id);
+    created_.erase(task_id);
     positions_by_task_.erase(task_id);
     ++q.running;
     if (limits.submits_per_second > 0) {

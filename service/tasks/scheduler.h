@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,9 +50,12 @@ class Scheduler {
   void Stop();
 
   // Queues a task; returns its position. RESOURCE_EXHAUSTED when a bound is reached. `front`
-  // puts it first in its tenant's line (a task given back after upstream throttling).
+  // gives back a task that was admitted already (upstream refused it): bounds do not apply and
+  // it goes before every task of its tenant created after it (`created`; the clock if unset),
+  // so that several given back keep their order.
   absl::StatusOr<int> Enqueue(const std::string& model, const std::string& tenant,
-                              const std::string& task_id, bool front = false);
+                              const std::string& task_id, bool front = false,
+                              std::optional<absl::Time> created = std::nullopt);
   // Removes a queued task (cancel). False if it is not queued (already admitted or unknown).
   bool Remove(const std::string& task_id);
   // A task that holds a slot without having been admitted here (resumed after a restart).
@@ -63,6 +67,11 @@ class Scheduler {
   // Upstream refuses tasks over its running limit rather than queueing them: keep `model`
   // within max_running from now on. True if it submitted ahead until now.
   bool StopQueueAhead(const std::string& model);
+
+  // While paused (upstream refuses the key), nothing is admitted; queued tasks keep their places.
+  void SetPaused(bool paused);
+  // Removes and returns every queued task (a key outage that lasted too long).
+  std::vector<std::string> TakeQueued();
 
   int QueuedCount(const std::string& model) const;
   int RunningCount(const std::string& model) const;
@@ -102,13 +111,15 @@ class Scheduler {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, ModelQueue> queues_ ABSL_GUARDED_BY(mu_);
-  // task id → (model, tenant) for queued tasks, and their current positions.
+  // task id → (model, tenant) for queued tasks, their order keys and current positions.
   absl::flat_hash_map<std::string, std::pair<std::string, std::string>> queued_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> created_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> positions_by_task_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> queued_by_tenant_ ABSL_GUARDED_BY(mu_);
   int queued_total_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace qwenimage::tasks

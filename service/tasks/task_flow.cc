@@ -5,12 +5,11 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/dashscope/errors.h"
-#include "service/store/sha256.h"
 #include "service/tasks/active_task.h"
 #include "service/tasks/convert.h"
+#include "service/tasks/task_errors.h"
 #include "service/tasks/task_manager.h"
 #include "spdlog/spdlog.h"
 
@@ -40,10 +39,19 @@ std::string UpstreamRequestId(const absl::Status& status) {
   return e.has_value() ? e->request_id : "";
 }
 
-// Task-level failure codes that a resubmission may cure (server-side trouble).
-bool RetryableTaskCode(const std::string& code) {
-  return absl::StartsWith(code, "InternalError") || code == "SystemError" ||
-         code == "ModelServiceFailed" || code == "RewriteFailed";
+// What a failed call allows. A status without a verdict never came from the DashScope client;
+// it is treated as the worst case for a billed call.
+UpstreamError::Kind KindOf(const absl::Status& status) {
+  std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
+  return e.has_value() ? e->kind : UpstreamError::Kind::kOutcomeUnknown;
+}
+
+// Puts a submission that did no work upstream back to "never sent": the marker must go, or a
+// restart would take it for a create whose reply was lost.
+void BackToQueued(v1::Task& task) {
+  task.set_state(v1::TASK_STATE_QUEUED);
+  task.clear_submit_time();
+  task.clear_start_time();
 }
 
 }  // namespace
@@ -58,10 +66,16 @@ dashscope::UpstreamCallback<T> TaskManager::OnStrand(
   };
 }
 
+std::optional<absl::Duration> TaskManager::CappedRetryAfter(const absl::Status& status) const {
+  std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
+  if (!e.has_value() || !e->retry_after.has_value()) return std::nullopt;
+  return std::min(*e->retry_after, options_.max_retry_after);
+}
+
 void TaskManager::OnAdmitted(const ActivePtr& a) {
   a->holds_slot = true;
-  if (IsTerminal(a->record.task.state()) || Stopping()) {
-    ReleaseSlot(a);
+  if (IsTerminal(a->record.task.state()) || Draining()) {
+    ReleaseSlot(a);  // cancelled in line, or draining: it stays QUEUED for the next start
     return;
   }
   if (a->record.task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC) {
@@ -75,11 +89,24 @@ void TaskManager::SubmitAsync(const ActivePtr& a) {
   v1::Task& task = a->record.task;
   task.set_queue_position(0);
   // submit_time marks "create in flight": a restart that finds it without an upstream id
-  // knows the outcome is unknown and does not send it again.
+  // knows the outcome is unknown and looks the task up instead of sending it again. It must be
+  // on disk before the create leaves.
   ToProto(clock_.Now(), task.mutable_submit_time());
-  Commit(a);
-  ++a->submit_attempts;
-  upstream_.CreateTask(ToParams(task.spec()), OnStrand(a, &TaskManager::OnCreated));
+  Commit(a, store::Durability::kSynced, [this, a] {
+    v1::Task& task = a->record.task;
+    if (IsTerminal(task.state()) || Draining()) {
+      // Cancelled or draining while the marker was being written: nothing was sent.
+      if (!IsTerminal(task.state())) {
+        BackToQueued(task);
+        Commit(a, store::Durability::kSynced);
+      }
+      ReleaseSlot(a);
+      return;
+    }
+    ++a->submit_attempts;
+    SetBillable(a, true);
+    upstream_.CreateTask(ToParams(task.spec()), OnStrand(a, &TaskManager::OnCreated));
+  });
 }
 
 void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::CreatedTask> created) {
@@ -88,23 +115,26 @@ void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::Create
     OnSubmitFailed(a, created.status());
     return;
   }
+  if (Stopping()) return;  // the next start resolves it from the stored marker
   task.set_upstream_task_id(created->task_id);
-  ClaimUpstreamId(created->task_id);
   AddRequestId(task, created->request_id);
   if (IsTerminal(task.state())) {
-    // Cancelled while the create was in flight: cancel upstream too (best effort).
+    // Cancelled while the create was in flight: cancel upstream too (best effort), and keep the
+    // claim so that no lookup ever takes this task for another.
     const std::string upstream_id = created->task_id;
     executor_.RunAt(query_budget_.Reserve(), [this, upstream_id] {
       upstream_.CancelTask(upstream_id, [](absl::StatusOr<std::string>) {});
     });
-    tasks_.Update(a->record).IgnoreError();
     ReleaseSlot(a);
+    Commit(a, store::Durability::kSynced, [this, a] { SetBillable(a, false); });
     return;
   }
   task.set_state(created->status == TaskStatus::kRunning ? v1::TASK_STATE_RUNNING
                                                          : v1::TASK_STATE_PENDING);
-  Commit(a);
-  SchedulePoll(a);
+  Commit(a, store::Durability::kSynced, [this, a] {
+    SetBillable(a, false);  // the upstream id is durable: a restart polls it
+    SchedulePoll(a);
+  });
 }
 
 void TaskManager::SubmitSync(const ActivePtr& a) {
@@ -114,9 +144,21 @@ void TaskManager::SubmitSync(const ActivePtr& a) {
   task.set_state(v1::TASK_STATE_RUNNING);
   ToProto(now, task.mutable_submit_time());
   ToProto(now, task.mutable_start_time());
-  Commit(a);
-  ++a->submit_attempts;
-  upstream_.Generate(ToParams(task.spec()), OnStrand(a, &TaskManager::OnSyncResult));
+  // RUNNING with a submit_time tells a restart that the call may have been billed.
+  Commit(a, store::Durability::kSynced, [this, a] {
+    v1::Task& task = a->record.task;
+    if (IsTerminal(task.state()) || Draining()) {
+      if (!IsTerminal(task.state())) {
+        BackToQueued(task);
+        Commit(a, store::Durability::kSynced);
+      }
+      ReleaseSlot(a);
+      return;
+    }
+    ++a->submit_attempts;
+    SetBillable(a, true);
+    upstream_.Generate(ToParams(task.spec()), OnStrand(a, &TaskManager::OnSyncResult));
+  });
 }
 
 void TaskManager::OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result) {
@@ -124,22 +166,31 @@ void TaskManager::OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::Ups
     OnSubmitFailed(a, result.status());
     return;
   }
+  if (Stopping()) return;
   ReleaseSlot(a);
   v1::Task& task = a->record.task;
-  if (IsTerminal(task.state())) return;  // cancelled: the result is discarded
+  if (IsTerminal(task.state())) {  // cancelled: the result is discarded
+    SetBillable(a, false);
+    return;
+  }
   AddRequestId(task, result->request_id);
   RecordDuration(a->model, clock_.Now() - FromProto(task.start_time()));
   StartDownloads(a, *std::move(result));
 }
 
 void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status) {
+  if (Stopping()) return;  // leave the record as it is; the next start decides
   v1::Task& task = a->record.task;
-  if (std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
-      e.has_value() && e->kind == UpstreamError::Kind::kOutcomeUnknown && !Stopping() &&
-      !IsTerminal(task.state()) && task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC) {
-    // It may exist upstream (holding one of the account's slots): look it up, keeping the slot.
-    AddRequestId(task, status);
-    ResolveUnknownCreate(a, status, /*lookup=*/1);
+  const UpstreamError::Kind kind = KindOf(status);
+  const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
+  AddRequestId(task, status);
+  SetBillable(a, false);
+  if (kind == UpstreamError::Kind::kOutcomeUnknown && async && !IsTerminal(task.state())) {
+    // It may exist upstream, holding one of the account's slots: keep the slot and find it.
+    spdlog::warn("task {}: tenant={} upstream_request_id={} create outcome unknown ({}); "
+                 "looking it up, not sending it again",
+                 a->id, a->tenant, UpstreamRequestId(status), std::string(status.message()));
+    ResolveUnknownCreate(a, clock_.Now(), std::string(status.message()));
     return;
   }
   if (std::optional<UpstreamError> e = dashscope::GetUpstreamError(status);
@@ -150,52 +201,55 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
         "no longer submitting ahead of free slots for that model",
         a->model);
   }
+  // Before the slot is freed, so that freeing it admits nothing while the key is refused.
+  if (kind == UpstreamError::Kind::kCredentials) OnCredentialsRefused(status);
   ReleaseSlot(a);
-  if (Stopping()) return;  // leave the record as it is; the next start decides
-  AddRequestId(task, status);
-  if (IsTerminal(task.state())) {
-    tasks_.Update(a->record).IgnoreError();
+  if (IsTerminal(task.state())) {  // cancelled meanwhile
+    Commit(a, store::Durability::kRelaxed);
     return;
+  }
+  if (kind == UpstreamError::Kind::kOutcomeUnknown) {  // a sync call: there is no lookup
+    Finish(a, v1::TASK_STATE_FAILED,
+           SubmitOutcomeUnknown(absl::StrCat(status.message()), /*candidates=*/{}));
+    return;
+  }
+  const BackoffPolicy& policy = options_.submit_backoff;
+  const bool send_again =
+      kind == UpstreamError::Kind::kThrottled || kind == UpstreamError::Kind::kCredentials ||
+      (kind == UpstreamError::Kind::kRetryable && a->submit_attempts < policy.max_attempts);
+  if (!send_again) {
+    Finish(a, v1::TASK_STATE_FAILED, UpstreamCallError(status));
+    return;
+  }
+  // DashScope said it did no work: the task goes back to the head of its line.
+  absl::Duration delay = BackoffDelay(policy, a->submit_attempts, CappedRetryAfter(status));
+  if (kind == UpstreamError::Kind::kThrottled) scheduler_.Throttle(a->model, delay);
+  if (kind == UpstreamError::Kind::kCredentials) {
+    delay = absl::ZeroDuration();  // the paused scheduler holds it
+    a->submit_attempts = 0;
   }
   std::optional<UpstreamError> error = dashscope::GetUpstreamError(status);
-  UpstreamError::Kind kind = error.has_value() ? error->kind : UpstreamError::Kind::kRetryable;
-  std::optional<absl::Duration> retry_after = error.has_value() ? error->retry_after : std::nullopt;
-  const BackoffPolicy& policy = options_.submit_backoff;
-
-  if (kind == UpstreamError::Kind::kThrottled ||
-      (kind == UpstreamError::Kind::kRetryable && a->submit_attempts < policy.max_attempts)) {
-    // Nothing was created upstream: the task goes back to the head of its line.
-    absl::Duration delay = BackoffDelay(policy, a->submit_attempts, retry_after);
-    if (kind == UpstreamError::Kind::kThrottled) scheduler_.Throttle(a->model, delay);
-    observer().OnSubmitRetry(a->model, error.has_value() ? error->code : "Unknown");
-    spdlog::warn(
-        "task {}: tenant={} upstream_request_id={} upstream refused the submission ({}); "
-        "retrying in {}",
-        a->id, a->tenant, UpstreamRequestId(status), std::string(status.message()),
-        absl::FormatDuration(delay));
-    task.set_state(v1::TASK_STATE_QUEUED);
-    task.clear_submit_time();
-    task.clear_start_time();
-    Commit(a);
-    RequeueAfter(a, kind == UpstreamError::Kind::kThrottled ? absl::ZeroDuration() : delay);
-    return;
-  }
-  if (kind == UpstreamError::Kind::kOutcomeUnknown) {
-    FailUnknownOutcome(a, status);
-    return;
-  }
-  Finish(a, v1::TASK_STATE_FAILED, ToTaskError(status));
+  observer().OnSubmitRetry(a->model, error.has_value() ? error->code : "Unknown");
+  spdlog::warn(
+      "task {}: tenant={} upstream_request_id={} upstream refused the submission ({}); "
+      "sending it again in {}",
+      a->id, a->tenant, UpstreamRequestId(status), std::string(status.message()),
+      absl::FormatDuration(delay));
+  BackToQueued(task);
+  Commit(a, store::Durability::kSynced, [this, a, kind, delay] {
+    RequeueAfter(a, kind == UpstreamError::Kind::kRetryable ? delay : absl::ZeroDuration());
+  });
 }
 
 void TaskManager::RequeueAfter(const ActivePtr& a, absl::Duration delay) {
   auto requeue = [this, a] {
     a->strand->Post([this, a] {
-      if (IsTerminal(a->record.task.state()) || Stopping()) return;
-      absl::StatusOr<int> position = scheduler_.Enqueue(a->model, a->tenant, a->id, /*front=*/true);
-      if (!position.ok()) {
-        Finish(a, v1::TASK_STATE_FAILED,
-               GatewayError("QueueFull", position.status().message(), /*retryable=*/true));
-      }
+      // Draining: it stays QUEUED in the store and the next start queues it again.
+      if (IsTerminal(a->record.task.state()) || Draining()) return;
+      absl::StatusOr<int> position =
+          scheduler_.Enqueue(a->model, a->tenant, a->id, /*front=*/true,
+                             FromProto(a->record.task.create_time()));
+      if (!position.ok()) Finish(a, v1::TASK_STATE_FAILED, QueueFull(position.status().message()));
     });
   };
   if (delay <= absl::ZeroDuration()) {
@@ -207,7 +261,7 @@ void TaskManager::RequeueAfter(const ActivePtr& a, absl::Duration delay) {
 
 void TaskManager::SchedulePoll(const ActivePtr& a) {
   const v1::Task& task = a->record.task;
-  if (IsTerminal(task.state()) || Stopping()) return;
+  if (IsTerminal(task.state()) || Draining()) return;
   std::optional<absl::Time> started;
   if (task.state() == v1::TASK_STATE_RUNNING && task.has_start_time()) {
     started = FromProto(task.start_time());
@@ -218,7 +272,7 @@ void TaskManager::SchedulePoll(const ActivePtr& a) {
 }
 
 void TaskManager::DoPoll(const ActivePtr& a) {
-  if (IsTerminal(a->record.task.state()) || Stopping()) return;
+  if (IsTerminal(a->record.task.state()) || Draining()) return;
   upstream_.GetTask(a->record.task.upstream_task_id(), OnStrand(a, &TaskManager::OnPolled));
 }
 
@@ -226,16 +280,18 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
   v1::Task& task = a->record.task;
   if (IsTerminal(task.state()) || Stopping()) return;
   if (!polled.ok()) {
-    std::optional<UpstreamError> error = dashscope::GetUpstreamError(polled.status());
-    if (error.has_value() && error->kind == UpstreamError::Kind::kTerminal) {
+    const UpstreamError::Kind kind = KindOf(polled.status());
+    if (kind == UpstreamError::Kind::kTerminal) {
       ReleaseSlot(a);
-      Finish(a, v1::TASK_STATE_FAILED, ToTaskError(polled.status()));
+      Finish(a, v1::TASK_STATE_FAILED, UpstreamCallError(polled.status()));
       return;
     }
     ++a->poll_failures;
-    if (error.has_value() && error->kind == UpstreamError::Kind::kThrottled) {
+    if (kind == UpstreamError::Kind::kCredentials) OnCredentialsRefused(polled.status());
+    if (kind == UpstreamError::Kind::kThrottled) {
       query_budget_.PauseUntil(clock_.Now() + BackoffDelay(options_.submit_backoff,
-                                                           a->poll_failures, error->retry_after));
+                                                           a->poll_failures,
+                                                           CappedRetryAfter(polled.status())));
     }
     spdlog::warn("task {}: tenant={} upstream_request_id={} polling failed: {}", a->id, a->tenant,
                  UpstreamRequestId(polled.status()), std::string(polled.status().message()));
@@ -250,7 +306,7 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
     case TaskStatus::kPending:
       if (task.state() != v1::TASK_STATE_PENDING) {
         task.set_state(v1::TASK_STATE_PENDING);
-        Commit(a);
+        Commit(a, store::Durability::kRelaxed);
       }
       SchedulePoll(a);
       return;
@@ -259,7 +315,7 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
         AddRequestId(task, polled->request_id);
         task.set_state(v1::TASK_STATE_RUNNING);
         ToProto(polled->scheduled_time.value_or(clock_.Now()), task.mutable_start_time());
-        Commit(a);
+        Commit(a, store::Durability::kRelaxed);
       }
       SchedulePoll(a);
       return;
@@ -279,26 +335,18 @@ void TaskManager::OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::Upstrea
       StartDownloads(a, *std::move(polled));
       return;
     }
-    case TaskStatus::kFailed: {
+    case TaskStatus::kFailed:
       ReleaseSlot(a);
-      v1::TaskError error;
-      error.set_code(polled->code.empty() ? "Unknown" : polled->code);
-      error.set_message(polled->message);
-      error.set_upstream_request_id(polled->request_id);
-      error.set_retryable(RetryableTaskCode(polled->code));
-      Finish(a, v1::TASK_STATE_FAILED, std::move(error));
+      Finish(a, v1::TASK_STATE_FAILED,
+             UpstreamTaskError(polled->code, polled->message, polled->request_id));
       return;
-    }
     case TaskStatus::kCanceled:
       ReleaseSlot(a);
-      Finish(a, v1::TASK_STATE_CANCELLED,
-             GatewayError("CanceledUpstream", "the task was cancelled upstream", false));
+      Finish(a, v1::TASK_STATE_CANCELLED, CanceledUpstream());
       return;
     case TaskStatus::kUnknown:
       ReleaseSlot(a);
-      Finish(a, v1::TASK_STATE_FAILED,
-             GatewayError("UpstreamTaskUnknown",
-                          "DashScope no longer knows the task (ids expire after 24 h)", false));
+      Finish(a, v1::TASK_STATE_FAILED, UpstreamTaskUnknown());
       return;
   }
 }
@@ -318,76 +366,52 @@ void TaskManager::StartDownloads(const ActivePtr& a, dashscope::UpstreamTask res
   usage->set_width(result.width);
   usage->set_height(result.height);
   if (result.images.empty()) {
-    const dashscope::ResultFailure* first =
-        result.failures.empty() ? nullptr : &result.failures.front();
     Finish(a, v1::TASK_STATE_FAILED,
-           GatewayError(first != nullptr ? first->code : "NoImages",
-                        first != nullptr ? first->message : "upstream returned no image",
-                        /*retryable=*/true));
+           result.failures.empty()
+               ? NoImages("NoImages", "upstream returned no image")
+               : UpstreamTaskError(result.failures.front().code, result.failures.front().message,
+                                   result.request_id));
     return;
   }
-  a->result = std::move(result);
-  a->downloaded.assign(a->result.images.size(), std::nullopt);
-  a->downloads_left = a->result.images.size();
+  // The images are billed: drain waits until they are stored.
+  SetBillable(a, true);
   a->downloads_started = clock_.Now();
-  for (size_t i = 0; i < a->result.images.size(); ++i) DownloadOne(a, i, 1);
+  fetcher_.Fetch(a->id, task.spec().prompt(), std::move(result.images),
+                 [this, a](ImageFetcher::Outcome outcome) mutable {
+                   a->strand->Post([this, a, outcome = std::move(outcome)]() mutable {
+                     OnImagesFetched(a, std::move(outcome));
+                   });
+                 });
 }
 
-void TaskManager::DownloadOne(const ActivePtr& a, size_t i, int attempt) {
-  upstream_.Download(a->result.images[i].url,
-                     [this, a, i, attempt](absl::StatusOr<std::string> bytes) mutable {
-                       a->strand->Post([this, a, i, attempt, bytes = std::move(bytes)]() mutable {
-                         OnDownloaded(a, i, attempt, std::move(bytes));
-                       });
-                     });
-}
-
-void TaskManager::OnDownloaded(const ActivePtr& a, size_t i, int attempt,
-                               absl::StatusOr<std::string> bytes) {
+void TaskManager::OnImagesFetched(const ActivePtr& a, ImageFetcher::Outcome outcome) {
+  if (Stopping()) return;
   v1::Task& task = a->record.task;
-  if (IsTerminal(task.state()) || Stopping()) return;
-  int width = 0;
-  int height = 0;
-  absl::Status status = bytes.status();
-  if (status.ok()) status = PngDimensions(*bytes, &width, &height);
-  if (status.ok()) status = images_.Put(a->id, static_cast<int>(i), *bytes);
-  if (!status.ok()) {
-    if (attempt < options_.download_backoff.max_attempts) {
-      absl::Duration delay = BackoffDelay(options_.download_backoff, attempt);
-      executor_.RunAt(clock_.Now() + delay, [this, a, i, attempt] {
-        a->strand->Post([this, a, i, attempt] { DownloadOne(a, i, attempt + 1); });
-      });
-      return;
+  if (IsTerminal(task.state())) {
+    // Cancelled while downloading: the result is discarded, and so are its files.
+    if (absl::Status s = images_.DeleteTask(a->id); !s.ok()) {
+      spdlog::warn("task {}: removing the images of a cancelled task failed: {}", a->id,
+                   s.ToString());
     }
-    Finish(a, v1::TASK_STATE_FAILED,
-           GatewayError("DownloadFailed",
-                        absl::StrCat("image ", i, " could not be stored: ", status.message()),
-                        /*retryable=*/true));
+    SetBillable(a, false);
     return;
   }
-  const dashscope::ResultImage& source = a->result.images[i];
-  v1::Image image;
-  image.set_index(static_cast<int>(i));
-  image.set_uri(absl::StrCat("qwenimage://tasks/", a->id, "/images/", i));
-  image.set_content_type("image/png");
-  image.set_width(width);
-  image.set_height(height);
-  image.set_size_bytes(static_cast<int64_t>(bytes->size()));
-  image.set_sha256(store::Sha256Hex(*bytes));
-  image.set_orig_prompt(source.orig_prompt.empty() ? task.spec().prompt() : source.orig_prompt);
-  image.set_actual_prompt(source.actual_prompt);
-  a->downloaded[i] = std::move(image);
-  if (--a->downloads_left > 0) return;
+  for (v1::ImageError& e : outcome.errors) *task.add_image_errors() = std::move(e);
+  if (outcome.images.empty()) {
+    Finish(a, v1::TASK_STATE_FAILED,
+           DownloadFailed(absl::StrCat("no image could be downloaded and stored: ",
+                                       task.image_errors(task.image_errors_size() - 1).message())));
+    return;
+  }
   task.clear_images();
-  for (std::optional<v1::Image>& img : a->downloaded) *task.add_images() = *std::move(img);
-  a->downloaded.clear();
+  for (v1::Image& image : outcome.images) *task.add_images() = std::move(image);
   observer().OnImagesStored(a->model, clock_.Now() - a->downloads_started);
+  // A lost image is reported in image_errors, as upstream reports a partial failure.
   Finish(a, v1::TASK_STATE_SUCCEEDED, std::nullopt);
 }
 
 void TaskManager::CancelOnStrand(const ActivePtr& a, TaskCallback done) {
   v1::Task& task = a->record.task;
-  v1::TaskError reason = GatewayError("Cancelled", "cancelled by the caller", false);
   if (IsTerminal(task.state())) {
     done(task);
     return;
@@ -401,15 +425,13 @@ void TaskManager::CancelOnStrand(const ActivePtr& a, TaskCallback done) {
     if (task.state() == v1::TASK_STATE_RUNNING && task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC) {
       ReleaseSlot(a);
     }
-    Finish(a, v1::TASK_STATE_CANCELLED, std::move(reason));
+    Finish(a, v1::TASK_STATE_CANCELLED, CancelledByCaller());
     done(task);
     return;
   }
   const std::string upstream_id = task.upstream_task_id();
-  auto on_reply = [this, a, done = std::move(done),
-                   reason = std::move(reason)](absl::StatusOr<std::string> reply) mutable {
-    a->strand->Post([this, a, done = std::move(done), reason = std::move(reason),
-                     reply = std::move(reply)]() mutable {
+  auto on_reply = [this, a, done = std::move(done)](absl::StatusOr<std::string> reply) mutable {
+    a->strand->Post([this, a, done = std::move(done), reply = std::move(reply)]() mutable {
       if (reply.ok()) {
         AddRequestId(a->record.task, *reply);
       } else {
@@ -420,7 +442,7 @@ void TaskManager::CancelOnStrand(const ActivePtr& a, TaskCallback done) {
                      a->tenant, std::string(reply.status().message()));
       }
       ReleaseSlot(a);
-      Finish(a, v1::TASK_STATE_CANCELLED, std::move(reason));
+      Finish(a, v1::TASK_STATE_CANCELLED, CancelledByCaller());
       done(a->record.task);
     });
   };

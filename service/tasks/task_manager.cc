@@ -7,6 +7,7 @@
 #include "service/common/ids.h"
 #include "service/tasks/active_task.h"
 #include "service/tasks/convert.h"
+#include "service/tasks/task_errors.h"
 #include "spdlog/spdlog.h"
 
 namespace qwenimage::tasks {
@@ -52,64 +53,119 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
           [this](const std::string& id) {
             if (ActivePtr a = Find(id)) a->strand->Post([this, a] { OnAdmitted(a); });
           },
-          [this](const std::vector<std::pair<std::string, int>>& moved) { OnPositions(moved); }) {}
+          [this](const std::vector<std::pair<std::string, int>>& moved) { OnPositions(moved); }),
+      fetcher_(options_.download_backoff, upstream, images, executor, clock),
+      resolver_(options_.resolver, upstream, query_budget_, executor, clock,
+                [this](const std::string& upstream_id) {
+                  // A candidate is ours to prove only if no task holds it; the resolver's own
+                  // task holds none yet.
+                  return HeldByAnother(upstream_id, /*task_id=*/"");
+                }) {}
 
 TaskManager::~TaskManager() = default;
 
 absl::Status TaskManager::Start() {
   absl::StatusOr<std::vector<store::TaskRecord>> unfinished = tasks_.ListUnfinished();
   if (!unfinished.ok()) return unfinished.status();
+  RemoveOrphanedImages();
   int resumed = 0;
-  std::vector<ActivePtr> lost_creates;
+  const absl::Time now = clock_.Now();
+  // Oldest first, each queued at the back of its tenant's line: every tenant keeps its order.
   for (store::TaskRecord& record : *unfinished) {
     const v1::Task task = record.task;  // record is moved below
     const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
     ActivePtr a = Activate(std::move(record));
-    if (task.state() == v1::TASK_STATE_QUEUED && !task.has_submit_time()) {
+    ++resumed;
+    if (!task.has_submit_time()) {
       // Never sent upstream: safe to queue again.
-      absl::StatusOr<int> position =
-          scheduler_.Enqueue(task.spec().model(), a->tenant, task.id(), /*front=*/true);
-      if (position.ok()) {
-        ++resumed;
-        continue;
+      absl::StatusOr<int> position = scheduler_.Enqueue(
+          task.spec().model(), a->tenant, task.id(), /*front=*/false, FromProto(task.create_time()));
+      if (!position.ok()) {
+        a->strand->Post([this, a, why = std::string(position.status().message())] {
+          Finish(a, v1::TASK_STATE_FAILED, QueueFull(why));
+        });
       }
-    } else if (async && !task.upstream_task_id().empty()) {
-      scheduler_.AcquireRunning(task.spec().model());
-      a->strand->Post([this, a] {
-        a->holds_slot = true;
-        SchedulePoll(a);
-      });
-      ++resumed;
       continue;
-    } else if (async) {
-      // Its create was sent and no reply stored: it may exist upstream, holding a slot.
+    }
+    if (async) {
+      // It exists upstream (or may), holding one of the account's slots.
       scheduler_.AcquireRunning(task.spec().model());
-      lost_creates.push_back(std::move(a));
-      ++resumed;
+      const bool known = !task.upstream_task_id().empty();
+      a->strand->Post([this, a, known, now] {
+        a->holds_slot = true;
+        if (known) {
+          SchedulePoll(a);
+        } else {
+          spdlog::info("task {}: tenant={} create was in flight at the last stop; looking it up",
+                       a->id, a->tenant);
+          ResolveUnknownCreate(a, now, "the gateway stopped before the create's reply arrived");
+        }
+      });
       continue;
     }
     // A sync call was cut short: its outcome is unknown and sending it again could bill twice.
-    a->strand->Post([this, a] {
-      Finish(a, v1::TASK_STATE_FAILED,
-             GatewayError("Interrupted",
-                          "the gateway restarted while the upstream call was in flight; the "
-                          "request was not re-sent to avoid double billing",
-                          /*retryable=*/true));
-    });
+    a->strand->Post([this, a] { Finish(a, v1::TASK_STATE_FAILED, Interrupted()); });
   }
-  if (absl::Status s = ResumeUnknownCreates(lost_creates); !s.ok()) return s;
   spdlog::info("task manager started: {} unfinished tasks resumed", resumed);
   return absl::OkStatus();
 }
 
+void TaskManager::RemoveOrphanedImages() {
+  // DeleteTask removes the row first: a crash before the files went leaves them here.
+  absl::StatusOr<std::vector<std::string>> ids = images_.ListTaskIds();
+  if (!ids.ok()) {
+    spdlog::warn("listing stored images failed: {}", ids.status().ToString());
+    return;
+  }
+  int removed = 0;
+  for (const std::string& id : *ids) {
+    absl::StatusOr<store::TaskRecord> task = tasks_.Get(id);
+    const bool orphan = absl::IsNotFound(task.status()) ||
+                        (task.ok() && task->task.state() != v1::TASK_STATE_SUCCEEDED &&
+                         IsTerminal(task->task.state()));
+    if (orphan && images_.DeleteTask(id).ok()) ++removed;
+  }
+  if (removed > 0) spdlog::info("removed the images of {} deleted or failed tasks", removed);
+}
+
+void TaskManager::BeginDrain() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_) return;
+    draining_ = true;
+  }
+  // Nothing new goes upstream; replies to what is in flight are still handled and stored.
+  scheduler_.Stop();
+  StopPoller();
+  resolver_.Stop();  // a restart resolves from the stored marker
+}
+
+bool TaskManager::AwaitDrained(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return billable_in_flight_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
 void TaskManager::Shutdown() {
+  BeginDrain();
   {
     absl::MutexLock lock(&mu_);
     shutting_down_ = true;
   }
-  // Pending polls and replies see Stopping() and leave every record as it is.
-  scheduler_.Stop();
-  StopPoller();
+  // Pending replies see Stopping() and leave every record as it is.
+  fetcher_.Stop();
+}
+
+bool TaskManager::Draining() const {
+  absl::MutexLock lock(&mu_);
+  return draining_;
+}
+
+void TaskManager::SetBillable(const ActivePtr& a, bool in_flight) {
+  if (a->billable == in_flight) return;
+  a->billable = in_flight;
+  absl::MutexLock lock(&mu_);
+  billable_in_flight_ += in_flight ? 1 : -1;
 }
 
 bool TaskManager::Stopping() const {
@@ -167,7 +223,8 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
   }
 
   ActivePtr a = Activate(record);
-  absl::StatusOr<int> position = scheduler_.Enqueue(params.model, tenant, task.id());
+  absl::StatusOr<int> position =
+      scheduler_.Enqueue(params.model, tenant, task.id(), /*front=*/false, now);
   if (!position.ok()) {
     // Not admitted: leave no trace, so that a retry with the same request_id is a new try.
     {
@@ -243,8 +300,14 @@ absl::Status TaskManager::Delete(const std::string& tenant, const std::string& t
     return absl::FailedPreconditionError(
         absl::StrCat("task ", task_id, " is not finished; cancel it first"));
   }
-  if (absl::Status s = images_.DeleteTask(task_id); !s.ok()) return s;
-  return tasks_.Delete(task_id);
+  // The row first: a crash between the two leaves files without a task, which the next start
+  // removes; the other order could leave a SUCCEEDED task without its images.
+  if (absl::Status s = tasks_.Delete(task_id); !s.ok()) return s;
+  if (absl::Status s = images_.DeleteTask(task_id); !s.ok()) {
+    spdlog::warn("task {}: removing its images failed (the next start retries): {}", task_id,
+                 s.ToString());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> TaskManager::Watch(const std::string& tenant, const std::string& task_id,
@@ -300,15 +363,49 @@ absl::StatusOr<std::string> TaskManager::ReadImage(const std::string& tenant,
   return images_.Get(task_id, index);
 }
 
-void TaskManager::Commit(const ActivePtr& a) {
+void TaskManager::Commit(const ActivePtr& a, store::Durability durability,
+                         absl::AnyInvocable<void()> then) {
+  CommitAttempt(a, durability, std::move(then), 1);
+}
+
+void TaskManager::CommitAttempt(const ActivePtr& a, store::Durability durability,
+                                absl::AnyInvocable<void()> then, int attempt) {
   v1::Task& task = a->record.task;
   ToProto(clock_.Now(), task.mutable_update_time());
-  if (absl::Status s = tasks_.Update(a->record); !s.ok()) {
-    // The process still has the state; the next transition (or restart) retries the write.
-    spdlog::error("task {}: tenant={} persisting state {} failed: {}", a->id, a->tenant,
-                  v1::TaskState_Name(task.state()), s.ToString());
+  absl::Status s = tasks_.Update(a->record, durability);
+  if (absl::IsAlreadyExists(s) && !task.upstream_task_id().empty()) {
+    // Another task holds this upstream id: it was never ours to hold.
+    const std::string taken = task.upstream_task_id();
+    spdlog::error("task {}: tenant={} upstream task {} is already held by another task", a->id,
+                  a->tenant, taken);
+    task.clear_upstream_task_id();
+    ReleaseSlot(a);
+    Finish(a, v1::TASK_STATE_FAILED,
+           SubmitOutcomeUnknown("the upstream task found for it is held by another task", {taken}));
+    return;
+  }
+  if (!s.ok()) {
+    if (Stopping()) return;  // the stored state stands; the next start decides from it
+    // Hold the task: nothing that depends on this state (a billed call, the end) happens
+    // before it is stored.
+    observer().OnStoreWriteFailed();
+    absl::Duration delay = options_.store_retry.initial;
+    for (int i = 1; i < attempt && delay < options_.store_retry.max; ++i) delay *= 2;
+    delay = std::min(delay, options_.store_retry.max);
+    spdlog::error("task {}: tenant={} storing state {} failed (attempt {}; retrying in {}): {}",
+                  a->id, a->tenant, v1::TaskState_Name(task.state()), attempt,
+                  absl::FormatDuration(delay), s.ToString());
+    executor_.RunAt(clock_.Now() + delay,
+                    [this, a, durability, then = std::move(then), attempt]() mutable {
+                      a->strand->Post([this, a, durability, then = std::move(then),
+                                       attempt]() mutable {
+                        CommitAttempt(a, durability, std::move(then), attempt + 1);
+                      });
+                    });
+    return;
   }
   Publish(a, task, IsTerminal(task.state()));
+  if (then) then();
 }
 
 void TaskManager::Publish(const ActivePtr& a, v1::Task task, bool terminal) {
@@ -345,7 +442,17 @@ void TaskManager::Finish(const ActivePtr& a, v1::TaskState state,
                 e.upstream_request_id(), e.code(), e.message());
   }
   observer().OnTaskFinished(task);  // before Commit: a watcher seeing the end sees it counted
-  Commit(a);
+  Commit(a, store::Durability::kSynced, [this, a] {
+    const v1::Task& task = a->record.task;
+    // A task that did not succeed leaves no files (a partial download, a cancelled one).
+    if (task.state() != v1::TASK_STATE_SUCCEEDED) {
+      if (absl::Status s = images_.DeleteTask(a->id); !s.ok()) {
+        spdlog::warn("task {}: removing its images failed (the next start retries): {}", a->id,
+                     s.ToString());
+      }
+    }
+    SetBillable(a, false);
+  });
 }
 
 void TaskManager::ReleaseSlot(const ActivePtr& a) {

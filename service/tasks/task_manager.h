@@ -1,10 +1,21 @@
-// TaskManager: owns the task lifecycle — idempotent creation, admission, the upstream flow (sync
-// call or create + poll), image download, cancellation, durable transitions and fan-out.
+// TaskManager: the coordinator of the task lifecycle — idempotent creation, admission, the
+// upstream flow (sync call or create + poll), cancellation, durable transitions and fan-out. It
+// delegates admission (Scheduler), poll planning (PollPlanner), unknown-create resolution
+// (CreateResolver) and image download (ImageFetcher), each tested alone.
+//
+// Strand rules: everything that reads or changes one task's record runs on that task's strand
+// (Active::strand); upstream replies are posted there, never handled on the I/O thread. No lock
+// is held while calling out (upstream, store, watchers, scheduler callbacks).
+//
+// Billing rules (dashscope-api.md §6): a billed call (async create, sync generation) leaves only
+// after the record that makes a restart safe is durably stored (a failed write holds the task and
+// retries it); it is re-sent only when DashScope's own JSON error said it did no work; an unknown
+// outcome is resolved with proof (CreateResolver) or fails as SubmitOutcomeUnknown, never
+// retryable.
 #ifndef QWENIMAGE_SERVICE_TASKS_TASK_MANAGER_H_
 #define QWENIMAGE_SERVICE_TASKS_TASK_MANAGER_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,7 +23,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +37,8 @@
 #include "service/dashscope/upstream.h"
 #include "service/store/image_store.h"
 #include "service/store/task_store.h"
+#include "service/tasks/create_resolver.h"
+#include "service/tasks/image_fetcher.h"
 #include "service/tasks/poll_planner.h"
 #include "service/tasks/scheduler.h"
 #include "service/tasks/task_observer.h"
@@ -49,6 +61,16 @@ struct TaskManagerOptions {
   int poll_list_threshold = 8;
   BackoffPolicy submit_backoff;    // 5xx / throttling at submit
   BackoffPolicy download_backoff;  // image download
+  // Retry-After is a hint: waits it asks for are capped at this, so one bad header cannot stall
+  // submissions, polls or cancels.
+  absl::Duration max_retry_after = absl::Seconds(60);
+  // A failed store write is retried this often (capped exponential), holding the task.
+  BackoffPolicy store_retry{absl::Milliseconds(100), absl::Seconds(5), 0};
+  // While upstream refuses the key or account: how often a free call checks whether it works
+  // again, and how long queued tasks wait before they fail (KeyOutage).
+  absl::Duration key_probe_interval = absl::Seconds(2);
+  absl::Duration key_outage_timeout = absl::Minutes(15);
+  CreateResolverOptions resolver;
   // Lifecycle hooks for metrics; nullptr = none. Must outlive the manager.
   TaskObserver* observer = nullptr;
 };
@@ -67,11 +89,20 @@ class TaskManager {
               Executor& executor, const Clock& clock);
   ~TaskManager();
 
-  // Resumes every unfinished task found in the store: async tasks keep polling their upstream
-  // id (never re-submitted); a sync call cut short by the restart ends FAILED ("Interrupted").
+  // Resumes every unfinished task found in the store, in each tenant's order: async tasks keep
+  // polling their upstream id (never re-submitted), creates whose reply never came are resolved
+  // (CreateResolver), a sync call cut short ends FAILED "Interrupted" (never re-sent). Removes
+  // image files that a crash left without a task.
   absl::Status Start();
-  // Stops admitting and creating; in-flight state stays in the store for the next start.
+  // Drain: admits and polls nothing more; billed work in flight (creates, sync calls, image
+  // downloads) goes on and is stored. Idempotent.
+  void BeginDrain();
+  // Waits until no billed work is in flight, or `deadline`; returns whether it all finished.
+  bool AwaitDrained(absl::Time deadline);
+  // Stops everything; in-flight state stays in the store for the next start.
   void Shutdown();
+  // Asks upstream at once whether a refused key works again (after the key file changed).
+  void ProbeCredentials();
 
   // Creates a task from a validated spec (defaults filled in). With a request id already used
   // by the tenant: the existing task if the spec matches, ALREADY_EXISTS otherwise.
@@ -93,19 +124,30 @@ class TaskManager {
 
   int QueuedCount(const std::string& model) const { return scheduler_.QueuedCount(model); }
   int RunningCount(const std::string& model) const { return scheduler_.RunningCount(model); }
+  // Whether upstream currently refuses the key or account (submissions and polls paused).
+  bool CredentialsRefused() const;
 
  private:
   struct Active;
   using ActivePtr = std::shared_ptr<Active>;
 
-  bool Stopping() const;
+  // At start: removes image files of tasks that were deleted or did not succeed.
+  void RemoveOrphanedImages();
+  bool Stopping() const;   // Shutdown: every reply is ignored, records stay as they are
+  bool Draining() const;   // BeginDrain or Shutdown: nothing new is admitted or polled
   ActivePtr Find(const std::string& task_id) const;
   ActivePtr Activate(store::TaskRecord record);
-  // Persists `a->record` and publishes it to the watchers. Runs on the task's strand.
-  void Commit(const ActivePtr& a);
+  // Persists `a->record` (durably unless kRelaxed), then publishes it; a failed write is retried
+  // with back-off, holding the task, and `then` runs only once the write succeeded. Strand only.
+  void Commit(const ActivePtr& a, store::Durability durability,
+              absl::AnyInvocable<void()> then = nullptr);
+  void CommitAttempt(const ActivePtr& a, store::Durability durability,
+                     absl::AnyInvocable<void()> then, int attempt);
   void Finish(const ActivePtr& a, v1::TaskState state, std::optional<v1::TaskError> error);
   void ReleaseSlot(const ActivePtr& a);
   void Publish(const ActivePtr& a, v1::Task task, bool terminal);
+  // Billed work in flight (a create or sync call sent, or images downloading): drain waits.
+  void SetBillable(const ActivePtr& a, bool in_flight);
 
   // The upstream flow, all on the task's strand (task_flow.cc).
   void OnAdmitted(const ActivePtr& a);
@@ -116,29 +158,31 @@ class TaskManager {
   void SubmitSync(const ActivePtr& a);
   void OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result);
   void SchedulePoll(const ActivePtr& a);
+  void OnSubmitFailed(const ActivePtr& a, const absl::Status& status);
+  void OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> polled);
+  void StartDownloads(const ActivePtr& a, dashscope::UpstreamTask result);
+  void OnImagesFetched(const ActivePtr& a, ImageFetcher::Outcome outcome);
+  void CancelOnStrand(const ActivePtr& a, TaskCallback done);
+  // Retry-After as a capped hint, for back-off.
+  std::optional<absl::Duration> CappedRetryAfter(const absl::Status& status) const;
   // The poller (poller.cc): spends the query budget on the calls the planner picks.
   void WakePoller();
-  // Drops the poller's wake-up timer (it refers to this manager). After Stopping() only.
+  // Drops the poller's wake-up timer (it refers to this manager). After Draining() only.
   void StopPoller();
   void SendPollCall(PollCall call);
   void OnListed(const std::string& model, absl::StatusOr<dashscope::TaskListPage> page);
-  // A create whose reply was lost (unknown_create.cc): looked up in the batch list, not re-sent.
-  void ResolveUnknownCreate(const ActivePtr& a, const absl::Status& cause, int lookup);
-  void OnUnknownCreateListed(const ActivePtr& a, const absl::Status& cause, int lookup,
-                             absl::StatusOr<dashscope::TaskListPage> page);
-  void FailUnknownOutcome(const ActivePtr& a, const absl::Status& cause);
-  // At start: async creates whose reply the last process never saw, each holding a slot. The
-  // upstream ids of tasks stored since are claimed first, so that none is taken for theirs.
-  absl::Status ResumeUnknownCreates(const std::vector<ActivePtr>& lost);
-  // Records an upstream id as ours; false if it already was.
-  bool ClaimUpstreamId(const std::string& upstream_id);
-  bool IsClaimed(const std::string& upstream_id) const;
-  void OnPolled(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> polled);
-  void OnSubmitFailed(const ActivePtr& a, const absl::Status& status);
-  void StartDownloads(const ActivePtr& a, dashscope::UpstreamTask result);
-  void DownloadOne(const ActivePtr& a, size_t i, int attempt);
-  void OnDownloaded(const ActivePtr& a, size_t i, int attempt, absl::StatusOr<std::string> bytes);
-  void CancelOnStrand(const ActivePtr& a, TaskCallback done);
+  // A create whose outcome is unknown (unknown_create.cc): resolved by the CreateResolver.
+  void ResolveUnknownCreate(const ActivePtr& a, absl::Time failed, const std::string& cause);
+  void OnResolved(const ActivePtr& a, const std::string& cause, CreateResolver::Result result);
+  // Whether another task than `task_id` holds `upstream_id` (the store's claims).
+  bool HeldByAnother(const std::string& upstream_id, const std::string& task_id);
+  // Upstream refused the key or account (credentials.cc): pause submissions and polls, probe
+  // with a free call until it works again, fail queued tasks after key_outage_timeout.
+  void OnCredentialsRefused(const absl::Status& status);
+  void ScheduleCredentialsProbe(absl::Time when);
+  void OnCredentialsProbed(uint64_t outage, absl::Status status);
+  void ResumeAfterOutage(uint64_t outage);
+  void OnOutageTimeout(uint64_t outage);
   void RecordDuration(const std::string& model, absl::Duration d);
   void OnPositions(const std::vector<std::pair<std::string, int>>& moved);
   // Runs `fn` on the task's strand once the upstream reply arrives (never on the I/O thread).
@@ -160,10 +204,15 @@ class TaskManager {
   PollPlanner planner_;
   Scheduler scheduler_;
 
+  ImageFetcher fetcher_;
+  CreateResolver resolver_;
+
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, ActivePtr> active_ ABSL_GUARDED_BY(mu_);
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  int billable_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 
   // The poller's one pending wake-up (an earlier one replaces a later one).
   absl::Mutex poll_mu_;
@@ -171,10 +220,12 @@ class TaskManager {
   Executor::TimerId poll_wake_timer_ ABSL_GUARDED_BY(poll_mu_) = 0;
   uint64_t poll_wake_generation_ ABSL_GUARDED_BY(poll_mu_) = 0;  // tells a replaced timer
 
-  // Upstream ids recently obtained from create replies, oldest first.
-  mutable absl::Mutex claims_mu_;
-  absl::flat_hash_set<std::string> claimed_ ABSL_GUARDED_BY(claims_mu_);
-  std::deque<std::pair<absl::Time, std::string>> claim_order_ ABSL_GUARDED_BY(claims_mu_);
+  // Credentials outages: 0 = none; otherwise the number of the current one, so that probes and
+  // timeouts of an outage that already ended do nothing.
+  mutable absl::Mutex key_mu_;
+  uint64_t outage_ ABSL_GUARDED_BY(key_mu_) = 0;
+  uint64_t outages_ ABSL_GUARDED_BY(key_mu_) = 0;
+  bool probe_scheduled_ ABSL_GUARDED_BY(key_mu_) = false;
 };
 
 }  // namespace qwenimage::tasks

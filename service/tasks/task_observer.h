@@ -25,6 +25,10 @@ class TaskObserver {
   virtual void OnImagesStored(const std::string& model, absl::Duration download) {}
   // A submission is retried after an upstream refusal; `reason` is the upstream code.
   virtual void OnSubmitRetry(const std::string& model, const std::string& reason) {}
+  // Writing a task's state failed; the task is held and the write retried.
+  virtual void OnStoreWriteFailed() {}
+  // Upstream started (true) or stopped (false) refusing the key or account.
+  virtual void OnCredentialsRefused(bool refused) {}
 };
 
 }  // namespace qwenimage::tasks

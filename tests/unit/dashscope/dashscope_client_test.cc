@@ -188,6 +188,30 @@ TEST_F(DashScopeClientTest, NonJsonErrorIsUnknown) {
   EXPECT_EQ(e.kind, Kind::kRetryable);
 }
 
+// dashscope-api.md §6: a billed call answered by a proxy's page may have done its work.
+TEST_F(DashScopeClientTest, ProxyErrorPageOnABilledCallIsOutcomeUnknown) {
+  Result<CreatedTask> create;
+  client_.CreateTask(Params("qwen-image-plus"), create.Callback());
+  http_.Reply(502, "<html><title>502 Bad Gateway</title></html>");
+  EXPECT_EQ(create.Error().kind, Kind::kOutcomeUnknown);
+  EXPECT_FALSE(create.Error().caller_may_retry);
+
+  Result<UpstreamTask> sync;
+  client_.Generate(Params("qwen-image-max"), sync.Callback());
+  http_.Reply(504, "");
+  EXPECT_EQ(sync.Error().kind, Kind::kOutcomeUnknown);
+  EXPECT_EQ(sync.value->status().code(), absl::StatusCode::kUnknown);
+}
+
+// DashScope's own JSON 5xx says no work was done: a billed call may be sent again.
+TEST_F(DashScopeClientTest, DashScopeServerErrorOnABilledCallIsRetryable) {
+  Result<CreatedTask> create;
+  client_.CreateTask(Params("qwen-image-plus"), create.Callback());
+  http_.Reply(500, R"({"request_id":"r","code":"InternalError","message":"try again"})");
+  EXPECT_EQ(create.Error().kind, Kind::kRetryable);
+  EXPECT_EQ(create.Error().request_id, "r");
+}
+
 TEST_F(DashScopeClientTest, InvalidKeyNeverEchoesKey) {
   Result<UpstreamTask> result;
   client_.Generate(Params("qwen-image-max"), result.Callback());
@@ -197,7 +221,9 @@ TEST_F(DashScopeClientTest, InvalidKeyNeverEchoesKey) {
   UpstreamError e = result.Error();
   EXPECT_EQ(e.code, "InvalidApiKey");
   EXPECT_THAT(e.message, Not(HasSubstr(kKey)));
-  EXPECT_EQ(result.value->status().code(), absl::StatusCode::kUnauthenticated);
+  // The gateway's key is refused: the operator's problem, INTERNAL to a caller.
+  EXPECT_EQ(e.kind, Kind::kCredentials);
+  EXPECT_EQ(result.value->status().code(), absl::StatusCode::kInternal);
 }
 
 TEST_F(DashScopeClientTest, TransportErrorNotSentIsRetryable) {
@@ -215,7 +241,7 @@ TEST_F(DashScopeClientTest, CreateTimeoutAfterSendingIsOutcomeUnknown) {
   client_.CreateTask(Params("qwen-image-plus"), result.Callback());
   http_.Fail(http::MarkRequestMayHaveBeenSent(absl::DeadlineExceededError("timed out")));
   EXPECT_EQ(result.Error().kind, Kind::kOutcomeUnknown);
-  EXPECT_EQ(result.value->status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(result.value->status().code(), absl::StatusCode::kUnknown);
 
   Result<UpstreamTask> sync;
   client_.Generate(Params("qwen-image-max"), sync.Callback());

@@ -8,63 +8,21 @@ namespace {
 
 using Kind = UpstreamError::Kind;
 
-TEST(ClassifyErrorTest, ReferenceTable) {
-  EXPECT_EQ(ClassifyError(400, "InvalidParameter"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(400, "DataInspectionFailed"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(400, "Arrearage"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(401, "InvalidApiKey"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(403, "AccessDenied"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(404, "ModelNotFound"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(408, "RequestTimeOut"), Kind::kRetryable);
-  EXPECT_EQ(ClassifyError(413, "BadRequest.TooLarge"), Kind::kTerminal);
-  for (const char* code : {"Throttling", "Throttling.RateQuota", "Throttling.BurstRate",
-                           "Throttling.AllocationQuota", "Throttling.Concurrency", "Unknown"}) {
-    EXPECT_EQ(ClassifyError(429, code), Kind::kThrottled) << code;
-  }
-  for (const char* code : {"CommodityNotPurchased", "PrepaidBillOverdue", "PostpaidBillOverdue"}) {
-    EXPECT_EQ(ClassifyError(429, code), Kind::kTerminal) << code;
-  }
-  EXPECT_EQ(ClassifyError(500, "InternalError"), Kind::kRetryable);
-  EXPECT_EQ(ClassifyError(500, "InternalError.Timeout"), Kind::kRetryable);
-  EXPECT_EQ(ClassifyError(503, "ModelUnavailable"), Kind::kRetryable);
-  EXPECT_EQ(ClassifyError(504, "Unknown"), Kind::kRetryable);
-}
-
-TEST(ClassifyErrorTest, TaskLevelCodesWithoutHttpError) {
-  EXPECT_EQ(ClassifyError(200, "InternalError.Timeout"), Kind::kRetryable);
-  EXPECT_EQ(ClassifyError(200, "RewriteFailed"), Kind::kRetryable);
-  EXPECT_EQ(ClassifyError(200, "InternalError.Algo.InvalidParameter"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(200, "InvalidParameter"), Kind::kTerminal);
-  EXPECT_EQ(ClassifyError(0, "Throttling.RateQuota"), Kind::kThrottled);
-  EXPECT_EQ(ClassifyError(200, "DataInspectionFailed"), Kind::kTerminal);
-}
-
-TEST(UpstreamErrorStatusTest, StatusCodes) {
-  auto code_of = [](Kind kind, int http, const char* code) {
-    UpstreamError e;
-    e.kind = kind;
-    e.http_status = http;
-    e.code = code;
-    return UpstreamErrorStatus(e).code();
-  };
-  EXPECT_EQ(code_of(Kind::kThrottled, 429, "Throttling"), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(code_of(Kind::kRetryable, 500, "InternalError"), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(code_of(Kind::kOutcomeUnknown, 0, "Transport"), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(code_of(Kind::kTerminal, 400, "InvalidParameter"), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code_of(Kind::kTerminal, 400, "DataInspectionFailed"),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(code_of(Kind::kTerminal, 400, "Arrearage"), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(code_of(Kind::kTerminal, 429, "PrepaidBillOverdue"),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(code_of(Kind::kTerminal, 401, "InvalidApiKey"), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(code_of(Kind::kTerminal, 403, "AccessDenied"), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(code_of(Kind::kTerminal, 404, "ModelNotFound"), absl::StatusCode::kNotFound);
-  EXPECT_EQ(code_of(Kind::kTerminal, 413, "BadRequest.TooLarge"), absl::StatusCode::kInternal);
+TEST(UpstreamErrorStatusTest, CarriesTheVerdictsStatusCode) {
+  UpstreamError e;
+  e.kind = Kind::kOutcomeUnknown;
+  e.status_code = absl::StatusCode::kUnknown;
+  e.code = "Transport";
+  EXPECT_EQ(UpstreamErrorStatus(e).code(), absl::StatusCode::kUnknown);
+  e.status_code = absl::StatusCode::kOk;  // never classified: still an error
+  EXPECT_EQ(UpstreamErrorStatus(e).code(), absl::StatusCode::kInternal);
 }
 
 TEST(UpstreamErrorStatusTest, RoundTripsThroughPayload) {
   UpstreamError e;
   e.kind = Kind::kThrottled;
+  e.caller_may_retry = true;
+  e.status_code = absl::StatusCode::kResourceExhausted;
   e.http_status = 429;
   e.code = "Throttling.RateQuota";
   e.message = "Requests rate limit exceeded, please try again later.";
@@ -76,6 +34,8 @@ TEST(UpstreamErrorStatusTest, RoundTripsThroughPayload) {
   auto back = GetUpstreamError(status);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->kind, e.kind);
+  EXPECT_TRUE(back->caller_may_retry);
+  EXPECT_EQ(back->status_code, absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(back->http_status, 429);
   EXPECT_EQ(back->code, e.code);
   EXPECT_EQ(back->message, e.message);
@@ -95,14 +55,6 @@ TEST(UpstreamErrorStatusTest, InvalidUtf8MessageSurvives) {
   auto back = GetUpstreamError(UpstreamErrorStatus(e));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->code, "Unknown");
-}
-
-TEST(IsModerationCodeTest, Codes) {
-  for (const char* code : {"DataInspectionFailed", "data_inspection_failed",
-                           "IPInfringementSuspect", "InvalidParameter.DataInspection"}) {
-    EXPECT_TRUE(IsModerationCode(code)) << code;
-  }
-  EXPECT_FALSE(IsModerationCode("InvalidParameter"));
 }
 
 TEST(ParseRetryAfterTest, SecondsAndDates) {

@@ -216,37 +216,38 @@ TEST(ParseCancelResponseTest, Success) {
 }
 
 TEST(ParseErrorResponseTest, JsonBody) {
+  bool from_dashscope = false;
   UpstreamError e = ParseErrorResponse(
-      401, R"({"request_id":"a1c0561c-1dfe-98a6-a62f-983577b8bc5e","code":"InvalidApiKey","message":"Invalid API-key provided."})");
+      401, R"({"request_id":"a1c0561c-1dfe-98a6-a62f-983577b8bc5e","code":"InvalidApiKey","message":"Invalid API-key provided."})",
+      &from_dashscope);
+  EXPECT_TRUE(from_dashscope);
   EXPECT_EQ(e.http_status, 401);
   EXPECT_EQ(e.code, "InvalidApiKey");
   EXPECT_EQ(e.message, "Invalid API-key provided.");
   EXPECT_EQ(e.request_id, "a1c0561c-1dfe-98a6-a62f-983577b8bc5e");
-  EXPECT_EQ(e.kind, Kind::kTerminal);
 }
 
 TEST(ParseErrorResponseTest, CancelOfRunningTask) {
+  bool from_dashscope = false;
   UpstreamError e = ParseErrorResponse(
-      400, R"({"request_id":"r","code":"UnsupportedOperation","message":"Failed to cancel the task, please confirm if the task is in PENDING status."})");
+      400, R"({"request_id":"r","code":"UnsupportedOperation","message":"Failed to cancel the task, please confirm if the task is in PENDING status."})",
+      &from_dashscope);
+  EXPECT_TRUE(from_dashscope);
   EXPECT_EQ(e.code, "UnsupportedOperation");
-  EXPECT_EQ(e.kind, Kind::kTerminal);
 }
 
-TEST(ParseErrorResponseTest, ThrottlingIsThrottled) {
-  UpstreamError e = ParseErrorResponse(
-      429, R"({"request_id":"r","code":"Throttling.RateQuota","message":"Requests rate limit exceeded, please try again later."})");
-  EXPECT_EQ(e.kind, Kind::kThrottled);
-}
-
-TEST(ParseErrorResponseTest, NonJsonBodyIsUnknown) {
-  UpstreamError e = ParseErrorResponse(502, "<html><body>502 Bad Gateway</body></html>");
+TEST(ParseErrorResponseTest, NonJsonBodyIsForeign) {
+  bool from_dashscope = true;
+  UpstreamError e =
+      ParseErrorResponse(502, "<html><body>502 Bad Gateway</body></html>", &from_dashscope);
+  EXPECT_FALSE(from_dashscope);
   EXPECT_EQ(e.code, "Unknown");
   EXPECT_THAT(e.message, ::testing::HasSubstr("502 Bad Gateway"));
-  EXPECT_EQ(e.kind, Kind::kRetryable);
-  UpstreamError empty = ParseErrorResponse(503, "");
+  UpstreamError empty = ParseErrorResponse(503, "", &from_dashscope);
+  EXPECT_FALSE(from_dashscope);
   EXPECT_EQ(empty.code, "Unknown");
-  EXPECT_EQ(empty.kind, Kind::kRetryable);
-  EXPECT_EQ(ParseErrorResponse(400, R"({"message":"no code"})").code, "Unknown");
+  EXPECT_EQ(ParseErrorResponse(400, R"({"message":"no code"})", &from_dashscope).code, "Unknown");
+  EXPECT_FALSE(from_dashscope);
 }
 
 TEST(ParseTaskStatusTest, AllNames) {

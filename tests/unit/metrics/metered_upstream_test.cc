@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "service/dashscope/errors.h"
+#include "service/dashscope/failure.h"
 #include "tests/testing/metrics_text.h"
 
 namespace qwenimage::metrics {
@@ -14,7 +15,8 @@ dashscope::UpstreamError Error(int http_status, const std::string& code) {
   dashscope::UpstreamError e;
   e.http_status = http_status;
   e.code = code;
-  e.kind = dashscope::ClassifyError(http_status, code);
+  dashscope::Classify(dashscope::CallKind::kFree,
+                      {dashscope::Answer::Shape::kDashScope, http_status, code}, e);
   return e;
 }
 

@@ -1,4 +1,4 @@
-#include "service/tasks/task_manager.h"
+#include "tests/unit/tasks/task_manager_fixture.h"
 
 #include <filesystem>
 #include <memory>
@@ -9,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/dashscope/errors.h"
+#include "service/dashscope/failure.h"
+#include "service/simulator/images.h"
 #include "service/store/dir_image_store.h"
 #include "service/store/sqlite_task_store.h"
 #include "tests/testing/fake_upstream.h"
@@ -18,138 +20,6 @@ namespace qwenimage::tasks {
 namespace {
 
 using ::testing::ElementsAre;
-using dashscope::TaskStatus;
-
-std::string FakePng(int width, int height) {
-  std::string png("\x89PNG\r\n\x1a\n", 8);
-  png += std::string("\0\0\0\x0d", 4) + "IHDR";
-  for (int v : {width, height}) {
-    for (int shift = 24; shift >= 0; shift -= 8) png.push_back(static_cast<char>(v >> shift));
-  }
-  png += std::string(5, '\0') + "pixels";
-  return png;
-}
-
-class RecordingWatcher : public TaskWatcher {
- public:
-  void OnTaskUpdate(const v1::Task& task) override {
-    absl::MutexLock lock(&mu_);
-    states_.push_back(task.state());
-    last_ = task;
-  }
-  std::vector<v1::TaskState> states() {
-    absl::MutexLock lock(&mu_);
-    return states_;
-  }
-  v1::Task last() {
-    absl::MutexLock lock(&mu_);
-    return last_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<v1::TaskState> states_;
-  v1::Task last_;
-};
-
-class TaskManagerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/tm_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    OpenStores();
-    options_.scheduler.default_limits = {2, 0};
-    options_.queue_ahead = 0;  // the running limit alone; QueueAhead* tests turn it on
-    options_.task_queries_per_second = 0;
-    StartManager();
-  }
-
-  void OpenStores() {
-    tasks_ = *store::SqliteTaskStore::Open(dir_ + "/tasks.db");
-    images_ = *store::DirImageStore::Open(dir_ + "/images");
-  }
-
-  void StartManager() {
-    manager_ = std::make_unique<TaskManager>(options_, dashscope::ModelCatalog::Default(),
-                                             *tasks_, *images_, upstream_, executor_, clock_);
-    ASSERT_TRUE(manager_->Start().ok());
-    executor_.RunUntilIdle();
-  }
-
-  // Simulates a process restart: everything in memory is dropped, the files stay.
-  void Restart() {
-    manager_->Shutdown();
-    executor_.RunUntilIdle();
-    manager_.reset();
-    upstream_.creates.clear();
-    upstream_.gets.clear();
-    upstream_.generates.clear();
-    upstream_.downloads.clear();
-    tasks_.reset();
-    images_.reset();
-    OpenStores();
-    StartManager();
-  }
-
-  static dashscope::GenerationParams Params(const std::string& model, int n = 1) {
-    dashscope::GenerationParams p;
-    p.model = model;
-    p.prompt = "a cat";
-    p.size = model.find("2.0") != std::string::npos ? "1024*1024" : "1328*1328";
-    p.n = n;
-    return p;
-  }
-
-  v1::Task Create(const std::string& model, const std::string& request_id = "", int n = 1) {
-    absl::StatusOr<v1::Task> t = manager_->Create("tenant", request_id, Params(model, n));
-    EXPECT_TRUE(t.ok()) << t.status();
-    executor_.RunUntilIdle();
-    return *t;
-  }
-
-  v1::Task Get(const std::string& id) { return *manager_->Get("tenant", id); }
-
-  void AnswerCreate(const std::string& upstream_id) {
-    ASSERT_FALSE(upstream_.creates.empty());
-    auto call = testing::FakeUpstream::Pop(upstream_.creates);
-    call.done(dashscope::CreatedTask{upstream_id, TaskStatus::kPending, "req-create"});
-    executor_.RunUntilIdle();
-  }
-
-  void AnswerPoll(TaskStatus status, std::vector<std::string> urls = {}) {
-    executor_.AdvanceBy(options_.max_poll_interval);
-    ASSERT_FALSE(upstream_.gets.empty());
-    auto call = testing::FakeUpstream::Pop(upstream_.gets);
-    dashscope::UpstreamTask t;
-    t.task_id = call.arg;
-    t.status = status;
-    t.request_id = "req-get-" + std::to_string(++polls_);
-    for (const std::string& url : urls) t.images.push_back({url, "a cat", "a fluffy cat"});
-    t.image_count = static_cast<int>(urls.size());
-    call.done(t);
-    executor_.RunUntilIdle();
-  }
-
-  void AnswerDownloads(int width, int height) {
-    while (!upstream_.downloads.empty()) {
-      auto call = testing::FakeUpstream::Pop(upstream_.downloads);
-      call.done(FakePng(width, height));
-      executor_.RunUntilIdle();
-    }
-  }
-
-  int polls_ = 0;
-  std::string dir_;
-  testing::FakeClock clock_;
-  testing::ManualExecutor executor_{clock_};
-  testing::FakeUpstream upstream_;
-  std::unique_ptr<store::SqliteTaskStore> tasks_;
-  std::unique_ptr<store::DirImageStore> images_;
-  TaskManagerOptions options_;
-  std::unique_ptr<TaskManager> manager_;
-};
 
 TEST_F(TaskManagerTest, AsyncTaskGoesThroughEveryStateAndStoresItsImage) {
   v1::Task task = Create("qwen-image-plus");
@@ -409,26 +279,6 @@ TEST_F(TaskManagerTest, PartialFailureKeepsTheGoodImages) {
   EXPECT_EQ(done.image_errors(0).code(), "DataInspectionFailed");
 }
 
-// The retry policy at submit and poll time, end to end through the manager.
-class RetryPolicyTest : public TaskManagerTest {
- protected:
-  static absl::Status Refusal(int http_status, const std::string& code,
-                              std::optional<absl::Duration> retry_after = std::nullopt) {
-    dashscope::UpstreamError e;
-    e.kind = dashscope::ClassifyError(http_status, code);
-    e.http_status = http_status;
-    e.code = code;
-    e.request_id = "req-" + code;
-    e.retry_after = retry_after;
-    return dashscope::UpstreamErrorStatus(e);
-  }
-  void RefuseCreate(const absl::Status& status) {
-    ASSERT_EQ(upstream_.creates.size(), 1u);
-    testing::FakeUpstream::Pop(upstream_.creates).done(status);
-    executor_.RunUntilIdle();
-  }
-};
-
 TEST_F(RetryPolicyTest, ServerErrorsAreRetriedWithBackoffThenFailKeepingTheCode) {
   v1::Task task = Create("qwen-image-plus");
   for (int attempt = 1; attempt < options_.submit_backoff.max_attempts; ++attempt) {
@@ -465,10 +315,10 @@ TEST_F(RetryPolicyTest, ThrottlingIsRetriedPastTheAttemptLimit) {
   }
 }
 
-TEST_F(RetryPolicyTest, BillingAndQuotaCodesAreTerminal) {
+TEST_F(RetryPolicyTest, RequestsUpstreamNeverServesAreTerminal) {
   for (const auto& [status, code] : std::vector<std::pair<int, std::string>>{
-           {400, "Arrearage"}, {429, "PrepaidBillOverdue"}, {429, "CommodityNotPurchased"},
-           {403, "AllocationQuota.FreeTierOnly"}}) {
+           {400, "InvalidParameter"}, {403, "AllocationQuota.FreeTierOnly"},
+           {404, "ModelNotFound"}}) {
     v1::Task task = Create("qwen-image-plus");
     RefuseCreate(Refusal(status, code));
     v1::Task failed = Get(task.id());
@@ -492,101 +342,6 @@ TEST_F(RetryPolicyTest, ThrottledPollPausesEveryTaskQuery) {
   EXPECT_TRUE(upstream_.gets.empty());
   executor_.AdvanceBy(absl::Seconds(2));
   EXPECT_EQ(upstream_.gets.size(), 1u);
-}
-
-// A create whose reply was lost is looked up in the batch list, never re-sent.
-class UnknownCreateTest : public RetryPolicyTest {
- protected:
-  static absl::Status LostReply() {
-    dashscope::UpstreamError e;
-    e.kind = dashscope::UpstreamError::Kind::kOutcomeUnknown;
-    e.code = "Transport";
-    e.message = "connection reset after the request was sent";
-    return dashscope::UpstreamErrorStatus(e);
-  }
-  dashscope::TaskListEntry Entry(const std::string& upstream_id) {
-    dashscope::TaskListEntry entry;
-    entry.task_id = upstream_id;
-    entry.status = TaskStatus::kRunning;
-    entry.model_name = "qwen-image-plus";
-    entry.request_id = "req-lost";
-    entry.gmt_create = clock_.Now();
-    return entry;
-  }
-  // Answers the next list lookup (after its spacing) with `entries`.
-  void AnswerList(std::vector<dashscope::TaskListEntry> entries) {
-    executor_.AdvanceBy(absl::Seconds(2));
-    ASSERT_EQ(upstream_.lists.size(), 1u);
-    dashscope::TaskListPage page;
-    page.total = static_cast<int>(entries.size());
-    page.total_page = 1;
-    page.data = std::move(entries);
-    testing::FakeUpstream::Pop(upstream_.lists).done(page);
-    executor_.RunUntilIdle();
-  }
-};
-
-TEST_F(UnknownCreateTest, TheOneUnclaimedTaskInTheWindowIsAdopted) {
-  v1::Task task = Create("qwen-image-plus");
-  RefuseCreate(LostReply());
-  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 1);  // it may be running upstream
-  AnswerList({Entry("up-found")});
-  v1::Task found = Get(task.id());
-  EXPECT_EQ(found.upstream_task_id(), "up-found");
-  EXPECT_EQ(found.state(), v1::TASK_STATE_RUNNING);
-  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/r.png"});
-  AnswerDownloads(1328, 1328);
-  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_SUCCEEDED);
-  EXPECT_TRUE(upstream_.creates.empty());
-}
-
-TEST_F(UnknownCreateTest, SeveralCandidatesAreNotGuessedBetween) {
-  v1::Task task = Create("qwen-image-plus");
-  RefuseCreate(LostReply());
-  AnswerList({Entry("up-x"), Entry("up-y")});
-  v1::Task failed = Get(task.id());
-  EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED);
-  EXPECT_EQ(failed.error().code(), "SubmitOutcomeUnknown");
-  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
-  EXPECT_TRUE(upstream_.creates.empty());
-}
-
-TEST_F(UnknownCreateTest, TasksClaimedByCreateRepliesAreNoCandidates) {
-  v1::Task first = Create("qwen-image-plus");
-  AnswerCreate("up-mine");
-  v1::Task lost = Create("qwen-image-plus");
-  RefuseCreate(LostReply());
-  for (int lookup = 0; lookup < 3; ++lookup) AnswerList({Entry("up-mine")});
-  EXPECT_EQ(Get(lost.id()).error().code(), "SubmitOutcomeUnknown");
-  EXPECT_EQ(Get(first.id()).upstream_task_id(), "up-mine");
-  EXPECT_TRUE(upstream_.creates.empty());
-}
-
-TEST_F(UnknownCreateTest, ACreateInFlightAtRestartIsLookedUpNotResent) {
-  v1::Task task = Create("qwen-image-plus");
-  ASSERT_EQ(upstream_.creates.size(), 1u);  // sent; the process dies before the reply
-  Restart();
-  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 1);  // it may be running upstream
-  AnswerList({Entry("up-found")});
-  v1::Task found = Get(task.id());
-  EXPECT_EQ(found.upstream_task_id(), "up-found");
-  EXPECT_EQ(found.state(), v1::TASK_STATE_RUNNING);
-  EXPECT_TRUE(upstream_.creates.empty());
-}
-
-TEST_F(UnknownCreateTest, AfterRestartTasksItAlreadyHeldAreNoCandidates) {
-  v1::Task done = Create("qwen-image-plus");
-  AnswerCreate("up-mine");
-  AnswerPoll(TaskStatus::kSucceeded, {"https://x.aliyuncs.com/r.png"});
-  AnswerDownloads(1328, 1328);
-  ASSERT_EQ(Get(done.id()).state(), v1::TASK_STATE_SUCCEEDED);
-  v1::Task lost = Create("qwen-image-plus");
-  Restart();
-  // The list shows only the finished task this gateway created: not the lost one's.
-  for (int lookup = 0; lookup < 3; ++lookup) AnswerList({Entry("up-mine")});
-  EXPECT_EQ(Get(lost.id()).error().code(), "SubmitOutcomeUnknown");
-  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
-  EXPECT_TRUE(upstream_.creates.empty());
 }
 
 }  // namespace
