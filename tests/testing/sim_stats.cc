@@ -77,4 +77,39 @@ std::string FetchSimTaskList(const std::string& base_url, const std::string& api
   return Fetch(base_url + "/tasks?" + query, false, "Authorization: Bearer " + api_key);
 }
 
+SimCreateReply PostSimAsyncCreate(const std::string& base_url, const std::string& api_key,
+                                  const std::string& model, const std::string& prompt) {
+  const std::string request =
+      nlohmann::json{{"model", model}, {"input", {{"prompt", prompt}}}, {"parameters", {{"n", 1}}}}
+          .dump();
+  const std::string url = base_url + "/services/aigc/text2image/image-synthesis";
+  CURL* curl = curl_easy_init();
+  SimCreateReply reply;
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, ("Authorization: Bearer " + api_key).c_str());
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "X-DashScope-Async: enable");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.c_str());
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.http_status);
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) throw std::runtime_error("direct create at the simulator failed: " + url);
+  nlohmann::json j = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("output") && j["output"].is_object()) {
+    reply.task_id = j["output"].value("task_id", "");
+  }
+  return reply;
+}
+
+std::string FetchSimTask(const std::string& base_url, const std::string& api_key,
+                         const std::string& task_id) {
+  return Fetch(base_url + "/tasks/" + task_id, false, "Authorization: Bearer " + api_key);
+}
+
 }  // namespace qwenimage::testing

@@ -32,6 +32,20 @@ void PostSimAdmin(const std::string& base_url, const std::string& path_and_query
 std::string FetchSimTaskList(const std::string& base_url, const std::string& api_key,
                              const std::string& query);
 
+// A create sent straight to the simulator, as another client of the same account (key) would.
+struct SimCreateReply {
+  long http_status = 0;
+  std::string body;
+  std::string task_id;  // output.task_id, "" if none
+};
+// POSTs an async image-synthesis create (model, prompt) as `api_key`; throws on transport failure.
+SimCreateReply PostSimAsyncCreate(const std::string& base_url, const std::string& api_key,
+                                  const std::string& model, const std::string& prompt);
+
+// GET /tasks/{task_id} as `api_key` sees it; returns the JSON body.
+std::string FetchSimTask(const std::string& base_url, const std::string& api_key,
+                         const std::string& task_id);
+
 }  // namespace qwenimage::testing
 
 #endif  // QWENIMAGE_TESTS_TESTING_SIM_STATS_H_
