@@ -97,13 +97,22 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
     absl::MutexLock lock(&mu_);
     writing_ = false;
     if (!queue_.empty()) queue_.pop_front();
-    if (!ok) return;  // the client is gone; OnCancel/OnDone follow
+    if (!ok) {
+      // The client is gone: nothing more can be written, but the RPC must still be finished,
+      // or its reactor never completes and a server shutdown waits for it forever.
+      queue_.clear();
+      if (!finishing_) final_ = grpc::Status::CANCELLED;
+      finishing_ = true;
+      FinishLocked();
+      return;
+    }
     WriteNextLocked();
   }
 
   void FinishNow(const grpc::Status& status) {
     absl::MutexLock lock(&mu_);
-    queue_.clear();
+    // The buffer being written (the front) must live until its OnWriteDone, which finishes.
+    queue_.erase(queue_.begin() + (writing_ && !queue_.empty() ? 1 : 0), queue_.end());
     finishing_ = true;
     final_ = status;
     if (!writing_) FinishLocked();

@@ -355,12 +355,14 @@ absl::StatusOr<std::string> TaskManager::ReadImage(const std::string& tenant,
     return absl::FailedPreconditionError(absl::StrCat("task ", task_id, " has no images: it is ",
                                                       v1::TaskState_Name(task->state())));
   }
-  if (index < 0 || index >= task->images_size()) {
-    return absl::NotFoundError(absl::StrCat("task ", task_id, " has no image ", index, " (it has ",
-                                            task->images_size(), ")"));
+  // By Image.index: with an image lost (image_errors) the stored ones keep their indexes.
+  for (const v1::Image& image : task->images()) {
+    if (image.index() != index) continue;
+    *metadata = image;
+    return images_.Get(task_id, index);
   }
-  *metadata = task->images(index);
-  return images_.Get(task_id, index);
+  return absl::NotFoundError(absl::StrCat("task ", task_id, " has no image ", index, " (it has ",
+                                          task->images_size(), ")"));
 }
 
 void TaskManager::Commit(const ActivePtr& a, store::Durability durability,
