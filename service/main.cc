@@ -29,8 +29,8 @@ ABSL_FLAG(std::string, dashscope_base_url, "",
           "override the upstream base URL (default: the region's, e.g. "
           "https://dashscope-intl.aliyuncs.com/api/v1)");
 ABSL_FLAG(std::string, dashscope_api_key_file, "",
-          "file holding the DashScope API key (e.g. a mounted Kubernetes secret); else the "
-          "DASHSCOPE_API_KEY environment variable is used");
+          "file holding the DashScope API key (e.g. a mounted Kubernetes secret), re-read when it "
+          "changes and on SIGHUP; else the DASHSCOPE_API_KEY environment variable is used");
 ABSL_FLAG(bool, simulate, false,
           "run the DashScope simulator in-process on a loopback port and use it as upstream (no "
           "key needed)");
@@ -38,10 +38,11 @@ ABSL_FLAG(std::string, sim_task_duration, "200ms..600ms",
           "with --simulate: simulated task duration, fixed (\"2s\") or a range (\"1s..3s\")");
 ABSL_FLAG(std::string, store, "sqlite", "task store: sqlite (embedded, under --data_dir)");
 ABSL_FLAG(std::string, download_allow_hosts, ".aliyuncs.com",
-          "comma-separated host suffixes from which result images may be downloaded (https)");
+          "comma-separated domains from which result images may be downloaded, matched on whole "
+          "DNS labels (https on 443; the resolved address must be public)");
 ABSL_FLAG(bool, allow_loopback_downloads, false,
-          "also download result images from loopback hosts over http (for a local "
-          "dashscope-sim; implied by --simulate)");
+          "also download result images from loopback hosts and addresses, over http too (for a "
+          "local dashscope-sim; implied by --simulate)");
 ABSL_FLAG(int, max_queued_tasks, 10000, "tasks waiting for upstream capacity, all tenants");
 ABSL_FLAG(int, max_queued_per_tenant, 1000, "tasks waiting for upstream capacity, per tenant");
 ABSL_FLAG(int, max_running, 2, "tasks in flight upstream per model (the account's limit)");
