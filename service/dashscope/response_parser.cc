@@ -119,7 +119,9 @@ absl::StatusOr<UpstreamTask> ParseGenerationResponse(absl::string_view body) {
   for (const Json& item : *content) {
     if (!item.is_object()) continue;
     std::string url = Str(item, "image");
-    if (!url.empty()) task.images.push_back({std::move(url), "", ""});
+    if (!url.empty()) {
+      task.images.push_back({std::move(url), "", "", static_cast<int>(task.images.size())});
+    }
   }
   if (task.images.empty()) return Malformed(kWhat, "no image in output.choices[0]");
   ParseUsage(*root, task);
@@ -167,7 +169,8 @@ absl::StatusOr<UpstreamTask> ParseTaskResponse(absl::string_view body) {
       const Json& r = (*results)[i];
       if (!r.is_object()) continue;
       if (!Str(r, "url").empty()) {
-        task.images.push_back({Str(r, "url"), Str(r, "orig_prompt"), Str(r, "actual_prompt")});
+        task.images.push_back(
+            {Str(r, "url"), Str(r, "orig_prompt"), Str(r, "actual_prompt"), static_cast<int>(i)});
       } else {
         task.failures.push_back({static_cast<int>(i), Str(r, "code"), Str(r, "message")});
       }

@@ -34,6 +34,9 @@ struct ResultImage {
   std::string url;
   std::string orig_prompt;
   std::string actual_prompt;  // "" when upstream did not rewrite
+  // Position among the requested images (upstream's results order, failures included); -1 =
+  // its position among the images.
+  int index = -1;
 };
 
 // A sub-image that failed while the task as a whole succeeded (partial failure).

@@ -47,11 +47,6 @@ absl::StatusOr<std::vector<store::TaskRecord>> MeteredTaskStore::ListUnfinished(
   return Timed(metrics_, "task", "list_unfinished", [&] { return inner_.ListUnfinished(); });
 }
 
-absl::StatusOr<std::vector<store::TaskRecord>> MeteredTaskStore::ListUpdatedSince(
-    absl::Time since) {
-  return Timed(metrics_, "task", "list_updated_since",
-               [&] { return inner_.ListUpdatedSince(since); });
-}
 
 absl::Status MeteredTaskStore::Delete(absl::string_view task_id) {
   return Timed(metrics_, "task", "delete", [&] { return inner_.Delete(task_id); });

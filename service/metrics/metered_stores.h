@@ -25,7 +25,6 @@ class MeteredTaskStore final : public store::TaskStore {
   absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<store::TaskRecord>> List(const store::ListQuery& query) override;
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override;
-  absl::StatusOr<std::vector<store::TaskRecord>> ListUpdatedSince(absl::Time since) override;
   absl::Status Delete(absl::string_view task_id) override;
 
  private:

@@ -456,16 +456,6 @@ absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListUnfinished() {
   return ReadRows(*stmt);
 }
 
-absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListUpdatedSince(absl::Time since) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<sqlite3_stmt*> stmt =
-      Prepare(absl::StrCat(kColumns, "WHERE update_time_us >= ? ORDER BY update_time_us, id"));
-  if (!stmt.ok()) return stmt.status();
-  ScopedReset reset(*stmt);
-  if (!Binder(*stmt).Int(absl::ToUnixMicros(since)).ok()) return Error("bind");
-  return ReadRows(*stmt);
-}
-
 absl::Status SqliteTaskStore::Delete(absl::string_view task_id) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<sqlite3_stmt*> stmt = Prepare("DELETE FROM tasks WHERE id = ?");

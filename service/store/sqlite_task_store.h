@@ -53,7 +53,6 @@ class SqliteTaskStore : public TaskStore {
   absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) override;
   absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() override;
-  absl::StatusOr<std::vector<TaskRecord>> ListUpdatedSince(absl::Time since) override;
   absl::Status Delete(absl::string_view task_id) override;
 
  private:

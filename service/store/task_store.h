@@ -67,9 +67,6 @@ class TaskStore {
   virtual absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) = 0;
   // Every task not in a terminal state, oldest first (for resume after a restart).
   virtual absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() = 0;
-  // Every task of any tenant last updated at or after `since` (after a restart: which upstream
-  // tasks this gateway already holds).
-  virtual absl::StatusOr<std::vector<TaskRecord>> ListUpdatedSince(absl::Time since) = 0;
   // NOT_FOUND if absent.
   virtual absl::Status Delete(absl::string_view task_id) = 0;
 };

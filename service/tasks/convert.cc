@@ -97,21 +97,4 @@ bool IsTerminal(v1::TaskState state) {
          state == v1::TASK_STATE_CANCELLED;
 }
 
-absl::Status PngDimensions(absl::string_view bytes, int* width, int* height) {
-  static constexpr unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() < 24 || bytes.substr(0, 8) != absl::string_view(
-                                                     reinterpret_cast<const char*>(kSignature), 8) ||
-      bytes.substr(12, 4) != "IHDR") {
-    return absl::InvalidArgumentError("not a PNG image");
-  }
-  auto be32 = [&](size_t at) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
-    return static_cast<int>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-                            (uint32_t{p[2]} << 8) | uint32_t{p[3]});
-  };
-  *width = be32(16);
-  *height = be32(20);
-  return absl::OkStatus();
-}
-
 }  // namespace qwenimage::tasks

@@ -29,8 +29,6 @@ std::string SpecFingerprint(const v1::GenerationSpec& spec);
 
 bool IsTerminal(v1::TaskState state);
 
-// Width and height from a PNG's IHDR chunk; INVALID_ARGUMENT if `bytes` is not a PNG.
-absl::Status PngDimensions(absl::string_view bytes, int* width, int* height);
 
 }  // namespace qwenimage::tasks
 

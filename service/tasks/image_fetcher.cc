@@ -82,7 +82,9 @@ void ImageFetcher::OnBytes(const std::shared_ptr<Job>& job, size_t i, int attemp
     if (decoded.ok()) png = *decoded;
     status = decoded.status();
   }
-  if (status.ok()) status = images_.Put(job->task_id, static_cast<int>(i), *bytes);
+  // Stored and named by its position among the requested images.
+  const int index = job->results[i].index >= 0 ? job->results[i].index : static_cast<int>(i);
+  if (status.ok()) status = images_.Put(job->task_id, index, *bytes);
   if (!status.ok() && worth_retrying && attempt < backoff_.max_attempts) {
     executor_.RunAt(clock_.Now() + BackoffDelay(backoff_, attempt),
                     [this, job, i, attempt] { Start(job, i, attempt + 1); });
@@ -93,8 +95,8 @@ void ImageFetcher::OnBytes(const std::shared_ptr<Job>& job, size_t i, int attemp
   if (status.ok()) {
     const dashscope::ResultImage& source = job->results[i];
     v1::Image& img = image.emplace();
-    img.set_index(static_cast<int>(i));
-    img.set_uri(absl::StrCat("qwenimage://tasks/", job->task_id, "/images/", i));
+    img.set_index(index);
+    img.set_uri(absl::StrCat("qwenimage://tasks/", job->task_id, "/images/", index));
     img.set_content_type("image/png");
     img.set_width(png.width);
     img.set_height(png.height);
@@ -104,9 +106,9 @@ void ImageFetcher::OnBytes(const std::shared_ptr<Job>& job, size_t i, int attemp
     img.set_actual_prompt(source.actual_prompt);
   } else {
     v1::ImageError& e = error.emplace();
-    e.set_index(static_cast<int>(i));
+    e.set_index(index);
     e.set_code("DownloadFailed");
-    e.set_message(absl::StrCat("image ", i, " could not be downloaded and stored after ", attempt,
+    e.set_message(absl::StrCat("image ", index, " could not be downloaded and stored after ", attempt,
                                " attempts: ", status.message()));
   }
   Outcome outcome;

@@ -29,8 +29,8 @@ class ImageFetcher {
   ImageFetcher(BackoffPolicy backoff, dashscope::Upstream& upstream, store::ImageStore& images,
                Executor& executor, const Clock& clock);
 
-  // Fetches `results` as the images of `task_id` (index i = results[i]); `prompt` stands in for
-  // a missing orig_prompt. `done` runs once, on the executor, when every image is stored or
+  // Fetches `results` as the images of `task_id`, each under its ResultImage::index (or its
+  // position in `results`); `prompt` stands in for a missing orig_prompt. `done` runs once, on the executor, when every image is stored or
   // lost; never after Stop().
   void Fetch(const std::string& task_id, const std::string& prompt,
              std::vector<dashscope::ResultImage> results, Done done);

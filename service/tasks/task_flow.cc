@@ -92,7 +92,13 @@ void TaskManager::SubmitAsync(const ActivePtr& a) {
   // knows the outcome is unknown and looks the task up instead of sending it again. It must be
   // on disk before the create leaves.
   ToProto(clock_.Now(), task.mutable_submit_time());
-  Commit(a, store::Durability::kSynced, [this, a] {
+  SendOnceStored(a, [this, a] {
+    upstream_.CreateTask(ToParams(a->record.task.spec()), OnStrand(a, &TaskManager::OnCreated));
+  });
+}
+
+void TaskManager::SendOnceStored(const ActivePtr& a, absl::AnyInvocable<void()> send) {
+  Commit(a, store::Durability::kSynced, [this, a, send = std::move(send)]() mutable {
     v1::Task& task = a->record.task;
     if (IsTerminal(task.state()) || Draining()) {
       // Cancelled or draining while the marker was being written: nothing was sent.
@@ -105,7 +111,7 @@ void TaskManager::SubmitAsync(const ActivePtr& a) {
     }
     ++a->submit_attempts;
     SetBillable(a, true);
-    upstream_.CreateTask(ToParams(task.spec()), OnStrand(a, &TaskManager::OnCreated));
+    send();
   });
 }
 
@@ -145,19 +151,8 @@ void TaskManager::SubmitSync(const ActivePtr& a) {
   ToProto(now, task.mutable_submit_time());
   ToProto(now, task.mutable_start_time());
   // RUNNING with a submit_time tells a restart that the call may have been billed.
-  Commit(a, store::Durability::kSynced, [this, a] {
-    v1::Task& task = a->record.task;
-    if (IsTerminal(task.state()) || Draining()) {
-      if (!IsTerminal(task.state())) {
-        BackToQueued(task);
-        Commit(a, store::Durability::kSynced);
-      }
-      ReleaseSlot(a);
-      return;
-    }
-    ++a->submit_attempts;
-    SetBillable(a, true);
-    upstream_.Generate(ToParams(task.spec()), OnStrand(a, &TaskManager::OnSyncResult));
+  SendOnceStored(a, [this, a] {
+    upstream_.Generate(ToParams(a->record.task.spec()), OnStrand(a, &TaskManager::OnSyncResult));
   });
 }
 

@@ -154,6 +154,9 @@ class TaskManager {
   void RequeueAfter(const ActivePtr& a, absl::Duration delay);
   void DoPoll(const ActivePtr& a);
   void SubmitAsync(const ActivePtr& a);
+  // Stores the "sent" marker durably, then runs `send` (the billed call) — unless the task was
+  // cancelled or a drain began meanwhile, when nothing is sent.
+  void SendOnceStored(const ActivePtr& a, absl::AnyInvocable<void()> send);
   void OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::CreatedTask> created);
   void SubmitSync(const ActivePtr& a);
   void OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result);

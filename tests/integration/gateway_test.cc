@@ -14,6 +14,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "service/common/png.h"
 #include "service/store/sha256.h"
 #include "service/tasks/convert.h"
 #include "tests/integration/gateway_fixture.h"
@@ -159,10 +160,10 @@ TEST_F(GatewayTest, GenerateImagesWithSyncModelStoresEveryImage) {
   for (int i = 0; i < 2; ++i) {
     v1::Image meta;
     std::string png = ReadImage(task.id(), i, &meta);
-    int w = 0, h = 0;
-    ASSERT_TRUE(tasks::PngDimensions(png, &w, &h).ok());
-    EXPECT_EQ(w, 768);
-    EXPECT_EQ(h, 512);
+    absl::StatusOr<PngInfo> decoded = DecodePng(png, int64_t{1} << 24);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(decoded->width, 768);
+    EXPECT_EQ(decoded->height, 512);
     EXPECT_EQ(meta.sha256(), store::Sha256Hex(png));
     EXPECT_EQ(meta.size_bytes(), static_cast<int64_t>(png.size()));
     EXPECT_EQ(task.images(i).sha256(), meta.sha256());

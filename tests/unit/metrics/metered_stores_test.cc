@@ -50,9 +50,6 @@ class RecordingTaskStore final : public store::TaskStore {
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override {
     return std::vector<store::TaskRecord>{};
   }
-  absl::StatusOr<std::vector<store::TaskRecord>> ListUpdatedSince(absl::Time) override {
-    return std::vector<store::TaskRecord>{};
-  }
   absl::Status Delete(absl::string_view) override { return absl::OkStatus(); }
 
   std::vector<store::Durability> durabilities;

@@ -312,20 +312,6 @@ TEST_F(SqliteTaskStoreTest, ListUnfinishedOldestFirst) {
   EXPECT_THAT(Ids(*store_->ListUnfinished()), ElementsAre("pending", "queued"));
 }
 
-TEST_F(SqliteTaskStoreTest, ListUpdatedSinceSpansTenantsAndStates) {
-  Insert(MakeRecord("old", "acme", 100, qwenimage::v1::TASK_STATE_SUCCEEDED));
-  Insert(MakeRecord("new-done", "acme", 300, qwenimage::v1::TASK_STATE_SUCCEEDED));
-  Insert(MakeRecord("new-queued", "globex", 400));
-  // Created early, updated late: the update time decides.
-  TaskRecord submitted = MakeRecord("late-update", "acme", 50, qwenimage::v1::TASK_STATE_PENDING);
-  Insert(MakeRecord("late-update", "acme", 50));
-  *submitted.task.mutable_update_time() = Micros(500);
-  ASSERT_TRUE(store_->Update(submitted).ok());
-  absl::StatusOr<std::vector<TaskRecord>> since = store_->ListUpdatedSince(absl::FromUnixMicros(300));
-  ASSERT_TRUE(since.ok()) << since.status();
-  EXPECT_THAT(Ids(*since), ElementsAre("new-done", "new-queued", "late-update"));
-}
-
 TEST_F(SqliteTaskStoreTest, PersistsAcrossReopen) {
   Insert(MakeRecord("keep", "acme", 1000, qwenimage::v1::TASK_STATE_PENDING, "req"));
   Reopen();

@@ -56,9 +56,6 @@ class FlakyTaskStore final : public store::TaskStore {
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override {
     return inner_->ListUnfinished();
   }
-  absl::StatusOr<std::vector<store::TaskRecord>> ListUpdatedSince(absl::Time since) override {
-    return inner_->ListUpdatedSince(since);
-  }
   absl::Status Delete(absl::string_view id) override { return inner_->Delete(id); }
 
  private:
