@@ -245,7 +245,7 @@ void DashScopeClient::Download(const std::string& url, UpstreamCallback<std::str
       done(shared->Fail(std::move(error)));
       return;
     }
-    Shared::Handler<std::string>(shared, CallKind::kFree, &BodyAsIs,
+    Shared::Handler<std::string>(shared, CallKind::kDownload, &BodyAsIs,
                                  std::move(done))(std::move(reply));
   });
 }

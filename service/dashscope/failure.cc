@@ -31,7 +31,6 @@ constexpr CodeRule kCodes[] = {
     {"CommodityNotPurchased", false, Family::kAccount},
     {"PrepaidBillOverdue", false, Family::kAccount},
     {"PostpaidBillOverdue", false, Family::kAccount},
-    {"AccessDenied.Unpurchased", false, Family::kAccount},
     {"InvalidApiKey", false, Family::kAccount},
     {"invalid_api_key", false, Family::kAccount},
     {"NOT AUTHORIZED", false, Family::kAccount},
@@ -56,6 +55,8 @@ constexpr CodeRule kCodes[] = {
     {"BadRequest", true, Family::kInvalid},
     {"InvalidURL", false, Family::kInvalid},
     {"UnsupportedOperation", false, Family::kInvalid},
+    // The model is not activated for this account: other models still work, so it fails the
+    // task rather than pausing the account.
     {"AccessDenied", true, Family::kInvalid},
     {"Model.AccessDenied", false, Family::kInvalid},
     {"Workspace.AccessDenied", false, Family::kInvalid},
@@ -136,16 +137,31 @@ Verdict Classify(CallKind call, const Answer& answer) {
       // Not DashScope's words: a proxy or load balancer answered. 401 still means our key.
       const Family family = FamilyOfStatus(answer.http_status);
       if (family == Family::kAccount) return FromFamily(family, answer.http_status, false);
+      if (call == CallKind::kDownload && family == Family::kInvalid) {
+        return {Kind::kTerminal, false, absl::StatusCode::kInternal};
+      }
+      if (!billed) {
+        // Task queries are idempotent: a proxy's odd page (even a 4xx) is worth another try,
+        // and failing a task that runs upstream on it would discard billed work.
+        return family == Family::kThrottled ? FromFamily(family, answer.http_status, false)
+                                            : kSendAgain;
+      }
       if (family == Family::kInvalid) {
         // Refused in front of DashScope (a 4xx of the proxy's own): nothing reached upstream.
         return {Kind::kTerminal, false, absl::StatusCode::kInternal};
       }
       // 408, 429, 5xx: upstream may have done the work before the proxy gave up.
-      return billed ? kOutcomeUnknown : FromFamily(family, answer.http_status, false);
+      return kOutcomeUnknown;
     }
     case Shape::kDashScope:
     case Shape::kTaskFailure: {
       Family family = FamilyOf(answer.code);
+      if (family == Family::kUnlisted && billed && answer.shape == Shape::kDashScope &&
+          (answer.http_status == 408 || answer.http_status >= 500)) {
+        // A JSON body with a code DashScope does not use: possibly a proxy's, after upstream
+        // did the work. Only DashScope's own codes license sending a billed call again.
+        return kOutcomeUnknown;
+      }
       if (family == Family::kUnlisted) family = FamilyOfStatus(answer.http_status);
       if (answer.shape == Shape::kTaskFailure && family == Family::kInvalid &&
           FamilyOf(answer.code) == Family::kUnlisted) {

@@ -11,8 +11,9 @@
 namespace qwenimage::dashscope {
 
 // Billed calls (async create, sync generation) are re-sent only when DashScope's own JSON error
-// says that no work was done; free calls (task GET, list, cancel, downloads) are idempotent.
-enum class CallKind { kBilled, kFree };
+// says that no work was done; free calls (task GET, list, cancel) are idempotent; downloads too,
+// but there a 4xx is the storage service's own final word (an expired signed URL).
+enum class CallKind { kBilled, kFree, kDownload };
 
 // What came back, as facts; Classify turns them into a decision.
 struct Answer {

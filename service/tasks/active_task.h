@@ -30,6 +30,9 @@ struct TaskManager::Active {
   store::TaskRecord record;
   bool holds_slot = false;  // counts against the model's running limit
   bool billable = false;    // billed work in flight (TaskManager::SetBillable)
+  bool call_in_flight = false;  // a billed call was sent and its reply not yet handled
+  // When upstream first refused the key for this task's submission (cleared by a reply).
+  std::optional<absl::Time> refused_since;
   int submit_attempts = 0;
   int poll_failures = 0;
   dashscope::UpstreamTask result;  // upstream outcome while its images download

@@ -65,12 +65,11 @@ void TaskManager::OnCredentialsProbed(uint64_t outage, absl::Status status) {
     if (outage_ != outage) return;
   }
   if (Stopping()) return;
-  std::optional<dashscope::UpstreamError> e = dashscope::GetUpstreamError(status);
-  if (!status.ok() && (!e.has_value() || e->kind == dashscope::UpstreamError::Kind::kCredentials)) {
+  if (!status.ok()) {  // refused again, or no answer: proof that the key works is an answer
     ScheduleCredentialsProbe(clock_.Now() + options_.key_probe_interval);
     return;
   }
-  ResumeAfterOutage(outage);  // any other answer means the key itself is accepted again
+  ResumeAfterOutage(outage);
 }
 
 void TaskManager::ResumeAfterOutage(uint64_t outage) {
@@ -86,6 +85,7 @@ void TaskManager::ResumeAfterOutage(uint64_t outage) {
 }
 
 void TaskManager::OnOutageTimeout(uint64_t outage) {
+  if (Stopping()) return;
   {
     absl::MutexLock lock(&key_mu_);
     if (outage_ != outage) return;
@@ -95,6 +95,9 @@ void TaskManager::OnOutageTimeout(uint64_t outage) {
     spdlog::error("the DashScope API key has been refused for {}: failing {} queued tasks",
                   absl::FormatDuration(options_.key_outage_timeout), queued.size());
   }
+  // Tasks queued later in the same outage (given back by a reply, or new) fail soon too.
+  executor_.RunAt(clock_.Now() + options_.key_probe_interval,
+                  [this, outage] { OnOutageTimeout(outage); });
   for (const std::string& id : queued) {
     ActivePtr a = Find(id);
     if (a == nullptr) continue;

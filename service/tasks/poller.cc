@@ -57,6 +57,7 @@ void TaskManager::SendPollCall(PollCall call) {
   query.page_no = call.page_no;
   query.page_size = call.page_size;
   executor_.RunAt(call.start, [this, query = std::move(query), model = call.model] {
+    if (Draining()) return;  // the upstream client may be gone
     upstream_.ListTasks(query, [this, model](absl::StatusOr<dashscope::TaskListPage> page) {
       executor_.Run([this, model, page = std::move(page)]() mutable {
         OnListed(model, std::move(page));

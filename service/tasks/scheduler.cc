@@ -82,7 +82,7 @@ absl::StatusOr<int> Scheduler::Enqueue(const std::string& model, const std::stri
     auto pos = positions_by_task_.find(task_id);
     position = pos == positions_by_task_.end() ? 0 : pos->second;
   }
-  Notify(std::move(admitted), std::move(moved));
+  Notify(model, std::move(admitted), std::move(moved));
   return position;
 }
 
@@ -108,7 +108,7 @@ bool Scheduler::Remove(const std::string& task_id) {
     if (--queued_by_tenant_[tenant] == 0) queued_by_tenant_.erase(tenant);
     RecomputePositionsLocked(q, &moved);
   }
-  Notify({}, std::move(moved));
+  Notify("", {}, std::move(moved));
   return true;
 }
 
@@ -198,7 +198,7 @@ void Scheduler::Pump(const std::string& model) {
     if (stopped_) return;
     admitted = PumpLocked(model, QueueFor(model), &moved);
   }
-  Notify(std::move(admitted), std::move(moved));
+  Notify(model, std::move(admitted), std::move(moved));
 }
 
 std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQueue& q,
@@ -270,9 +270,9 @@ void Scheduler::RecomputePositionsLocked(ModelQueue& q,
   }
 }
 
-void Scheduler::Notify(std::vector<std::string> admitted,
+void Scheduler::Notify(const std::string& model, std::vector<std::string> admitted,
                        std::vector<std::pair<std::string, int>> moved) {
-  for (const std::string& id : admitted) admit_(id);
+  for (const std::string& id : admitted) admit_(id, model);
   if (!moved.empty()) positions_(moved);
 }
 

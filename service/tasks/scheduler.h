@@ -39,8 +39,9 @@ struct SchedulerOptions {
 class Scheduler {
  public:
   // Called (outside any lock, from the caller of Enqueue/Release or an executor thread) when a
-  // task may be submitted upstream; it then holds a running slot until Release().
-  using AdmitFn = std::function<void(const std::string& task_id)>;
+  // task of `model` may be submitted upstream; it then holds a running slot until Release(),
+  // which the callee owes even for a task it no longer knows.
+  using AdmitFn = std::function<void(const std::string& task_id, const std::string& model)>;
   // Called with the new 1-based positions of queued tasks whose position changed.
   using PositionsFn = std::function<void(const std::vector<std::pair<std::string, int>>&)>;
 
@@ -101,7 +102,8 @@ class Scheduler {
   void RecomputePositionsLocked(ModelQueue& q, std::vector<std::pair<std::string, int>>* moved)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Pump(const std::string& model);
-  void Notify(std::vector<std::string> admitted, std::vector<std::pair<std::string, int>> moved);
+  void Notify(const std::string& model, std::vector<std::string> admitted,
+              std::vector<std::pair<std::string, int>> moved);
 
   const SchedulerOptions options_;
   Executor& executor_;

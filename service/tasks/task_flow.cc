@@ -100,7 +100,9 @@ void TaskManager::SubmitAsync(const ActivePtr& a) {
 void TaskManager::SendOnceStored(const ActivePtr& a, absl::AnyInvocable<void()> send) {
   Commit(a, store::Durability::kSynced, [this, a, send = std::move(send)]() mutable {
     v1::Task& task = a->record.task;
-    if (IsTerminal(task.state()) || Draining()) {
+    // Counted before it is sent, atomically with the drain's start, so that a drain that begins
+    // now either waits for this call or keeps it from leaving.
+    if (IsTerminal(task.state()) || !TryStartBillable(a)) {
       // Cancelled or draining while the marker was being written: nothing was sent.
       if (!IsTerminal(task.state())) {
         BackToQueued(task);
@@ -110,18 +112,20 @@ void TaskManager::SendOnceStored(const ActivePtr& a, absl::AnyInvocable<void()> 
       return;
     }
     ++a->submit_attempts;
-    SetBillable(a, true);
+    a->call_in_flight = true;
     send();
   });
 }
 
 void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::CreatedTask> created) {
   v1::Task& task = a->record.task;
+  a->call_in_flight = false;
   if (!created.ok()) {
     OnSubmitFailed(a, created.status());
     return;
   }
   if (Stopping()) return;  // the next start resolves it from the stored marker
+  a->refused_since.reset();
   task.set_upstream_task_id(created->task_id);
   AddRequestId(task, created->request_id);
   if (IsTerminal(task.state())) {
@@ -129,6 +133,7 @@ void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::Create
     // claim so that no lookup ever takes this task for another.
     const std::string upstream_id = created->task_id;
     executor_.RunAt(query_budget_.Reserve(), [this, upstream_id] {
+      if (Stopping()) return;  // the upstream client may be gone
       upstream_.CancelTask(upstream_id, [](absl::StatusOr<std::string>) {});
     });
     ReleaseSlot(a);
@@ -157,11 +162,13 @@ void TaskManager::SubmitSync(const ActivePtr& a) {
 }
 
 void TaskManager::OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result) {
+  a->call_in_flight = false;
   if (!result.ok()) {
     OnSubmitFailed(a, result.status());
     return;
   }
   if (Stopping()) return;
+  a->refused_since.reset();
   ReleaseSlot(a);
   v1::Task& task = a->record.task;
   if (IsTerminal(task.state())) {  // cancelled: the result is discarded
@@ -174,14 +181,17 @@ void TaskManager::OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::Ups
 }
 
 void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status) {
+  a->call_in_flight = false;
   if (Stopping()) return;  // leave the record as it is; the next start decides
   v1::Task& task = a->record.task;
   const UpstreamError::Kind kind = KindOf(status);
   const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
   AddRequestId(task, status);
   SetBillable(a, false);
-  if (kind == UpstreamError::Kind::kOutcomeUnknown && async && !IsTerminal(task.state())) {
+  if (kind == UpstreamError::Kind::kOutcomeUnknown && async) {
     // It may exist upstream, holding one of the account's slots: keep the slot and find it.
+    // A cancelled task is looked up too, so that the upstream task it made is claimed and can
+    // never be adopted by another.
     spdlog::warn("task {}: tenant={} upstream_request_id={} create outcome unknown ({}); "
                  "looking it up, not sending it again",
                  a->id, a->tenant, UpstreamRequestId(status), std::string(status.message()));
@@ -222,6 +232,16 @@ void TaskManager::OnSubmitFailed(const ActivePtr& a, const absl::Status& status)
   if (kind == UpstreamError::Kind::kCredentials) {
     delay = absl::ZeroDuration();  // the paused scheduler holds it
     a->submit_attempts = 0;
+    // Outages can come and go (a probe that passes, then a refused submit): the task's own
+    // first refusal bounds its wait.
+    const absl::Time now = clock_.Now();
+    if (!a->refused_since.has_value()) a->refused_since = now;
+    if (now - *a->refused_since >= options_.key_outage_timeout) {
+      Finish(a, v1::TASK_STATE_FAILED,
+             KeyOutage("upstream refused the gateway's DashScope API key for longer than the key "
+                       "outage timeout; the task was never sent"));
+      return;
+    }
   }
   std::optional<UpstreamError> error = dashscope::GetUpstreamError(status);
   observer().OnSubmitRetry(a->model, error.has_value() ? error->code : "Unknown");
@@ -388,7 +408,7 @@ void TaskManager::OnImagesFetched(const ActivePtr& a, ImageFetcher::Outcome outc
       spdlog::warn("task {}: removing the images of a cancelled task failed: {}", a->id,
                    s.ToString());
     }
-    SetBillable(a, false);
+    SetBillable(a, a->call_in_flight);
     return;
   }
   for (v1::ImageError& e : outcome.errors) *task.add_image_errors() = std::move(e);
@@ -443,6 +463,10 @@ void TaskManager::CancelOnStrand(const ActivePtr& a, TaskCallback done) {
   };
   executor_.RunAt(query_budget_.Reserve(),
                   [this, upstream_id, on_reply = std::move(on_reply)]() mutable {
+                    if (Stopping()) {  // the upstream client may be gone
+                      on_reply(absl::CancelledError("the gateway is shutting down"));
+                      return;
+                    }
                     upstream_.CancelTask(upstream_id, std::move(on_reply));
                   });
 }

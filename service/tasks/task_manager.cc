@@ -50,8 +50,13 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
       planner_(PlannerOptions(options_), query_budget_, options_.task_queries_per_second, clock),
       scheduler_(
           WithQueueAhead(options_.scheduler, catalog, options_.queue_ahead), executor, clock,
-          [this](const std::string& id) {
-            if (ActivePtr a = Find(id)) a->strand->Post([this, a] { OnAdmitted(a); });
+          [this](const std::string& id, const std::string& model) {
+            if (ActivePtr a = Find(id)) {
+              a->strand->Post([this, a] { OnAdmitted(a); });
+            } else {
+              // Cancelled and gone between its admission and this call: give the slot back.
+              scheduler_.Release(model);
+            }
           },
           [this](const std::vector<std::pair<std::string, int>>& moved) { OnPositions(moved); }),
       fetcher_(options_.download_backoff, upstream, images, executor, clock),
@@ -70,6 +75,12 @@ absl::Status TaskManager::Start() {
   RemoveOrphanedImages();
   int resumed = 0;
   const absl::Time now = clock_.Now();
+  // Slots first: tasks that exist (or may) upstream hold theirs before anything is admitted.
+  for (const store::TaskRecord& record : *unfinished) {
+    if (record.task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC && record.task.has_submit_time()) {
+      scheduler_.AcquireRunning(record.task.spec().model());
+    }
+  }
   // Oldest first, each queued at the back of its tenant's line: every tenant keeps its order.
   for (store::TaskRecord& record : *unfinished) {
     const v1::Task task = record.task;  // record is moved below
@@ -88,8 +99,7 @@ absl::Status TaskManager::Start() {
       continue;
     }
     if (async) {
-      // It exists upstream (or may), holding one of the account's slots.
-      scheduler_.AcquireRunning(task.spec().model());
+      // It exists upstream (or may), holding one of the account's slots (taken above).
       const bool known = !task.upstream_task_id().empty();
       a->strand->Post([this, a, known, now] {
         a->holds_slot = true;
@@ -161,6 +171,16 @@ bool TaskManager::Draining() const {
   return draining_;
 }
 
+bool TaskManager::TryStartBillable(const ActivePtr& a) {
+  absl::MutexLock lock(&mu_);
+  if (draining_) return false;
+  if (!a->billable) {
+    a->billable = true;
+    ++billable_in_flight_;
+  }
+  return true;
+}
+
 void TaskManager::SetBillable(const ActivePtr& a, bool in_flight) {
   if (a->billable == in_flight) return;
   a->billable = in_flight;
@@ -194,7 +214,7 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
                                              const dashscope::GenerationParams& params) {
   const dashscope::ModelInfo* model = catalog_.Find(params.model);
   if (model == nullptr) return absl::InvalidArgumentError("unknown model");
-  if (Stopping()) return absl::UnavailableError("the gateway is shutting down; retry elsewhere");
+  if (Draining()) return absl::UnavailableError("the gateway is shutting down; retry elsewhere");
 
   store::TaskRecord record;
   record.tenant = tenant;
@@ -381,9 +401,19 @@ void TaskManager::CommitAttempt(const ActivePtr& a, store::Durability durability
     spdlog::error("task {}: tenant={} upstream task {} is already held by another task", a->id,
                   a->tenant, taken);
     task.clear_upstream_task_id();
+    if (IsTerminal(task.state())) {  // it ended meanwhile: store that, without the claim
+      CommitAttempt(a, durability, std::move(then), attempt);
+      return;
+    }
     ReleaseSlot(a);
     Finish(a, v1::TASK_STATE_FAILED,
            SubmitOutcomeUnknown("the upstream task found for it is held by another task", {taken}));
+    return;
+  }
+  if (absl::IsNotFound(s)) {
+    // Deleted by its owner (only a finished task can be): nothing is left to write.
+    spdlog::info("task {}: tenant={} was deleted; its last state was not stored", a->id,
+                 a->tenant);
     return;
   }
   if (!s.ok()) {
@@ -453,7 +483,7 @@ void TaskManager::Finish(const ActivePtr& a, v1::TaskState state,
                      s.ToString());
       }
     }
-    SetBillable(a, false);
+    SetBillable(a, a->call_in_flight);  // a cancelled call's reply is still owed to the drain
   });
 }
 

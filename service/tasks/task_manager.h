@@ -16,6 +16,7 @@
 #define QWENIMAGE_SERVICE_TASKS_TASK_MANAGER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -148,6 +149,9 @@ class TaskManager {
   void Publish(const ActivePtr& a, v1::Task task, bool terminal);
   // Billed work in flight (a create or sync call sent, or images downloading): drain waits.
   void SetBillable(const ActivePtr& a, bool in_flight);
+  // Counts a billed call about to be sent, atomically with the drain's start: false (and
+  // nothing counted) once a drain has begun.
+  bool TryStartBillable(const ActivePtr& a);
 
   // The upstream flow, all on the task's strand (task_flow.cc).
   void OnAdmitted(const ActivePtr& a);
@@ -177,6 +181,10 @@ class TaskManager {
   // A create whose outcome is unknown (unknown_create.cc): resolved by the CreateResolver.
   void ResolveUnknownCreate(const ActivePtr& a, absl::Time failed, const std::string& cause);
   void OnResolved(const ActivePtr& a, const std::string& cause, CreateResolver::Result result);
+  // Another task with the same request, sent in the same window, that has no upstream id (still
+  // active, or failed unresolved), so that a proof for `a` would fit it as well; "" if none.
+  std::string UnresolvedTwin(const ActivePtr& a);
+  void RememberUnresolved(const ActivePtr& a);
   // Whether another task than `task_id` holds `upstream_id` (the store's claims).
   bool HeldByAnother(const std::string& upstream_id, const std::string& task_id);
   // Upstream refused the key or account (credentials.cc): pause submissions and polls, probe
@@ -214,6 +222,14 @@ class TaskManager {
   absl::flat_hash_map<std::string, ActivePtr> active_ ABSL_GUARDED_BY(mu_);
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Requests whose create outcome stayed unknown (newest last): a later proof that fits one of
+  // them as well proves nothing. Kept for as long as a resolution may run.
+  struct Unresolved {
+    std::string task_id;
+    v1::GenerationSpec spec;
+    absl::Time sent;
+  };
+  std::deque<Unresolved> unresolved_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   int billable_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 

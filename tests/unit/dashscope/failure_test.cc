@@ -53,7 +53,7 @@ TEST(ClassifyTest, ReferenceTableOnABilledCall) {
       {401, "InvalidApiKey", Kind::kCredentials, true, absl::StatusCode::kInternal},
       {401, "NOT AUTHORIZED", Kind::kCredentials, true, absl::StatusCode::kInternal},
       {403, "AccessDenied", Kind::kTerminal, false, absl::StatusCode::kInternal},
-      {403, "AccessDenied.Unpurchased", Kind::kCredentials, true, absl::StatusCode::kInternal},
+      {403, "AccessDenied.Unpurchased", Kind::kTerminal, false, absl::StatusCode::kInternal},
       {403, "Model.AccessDenied", Kind::kTerminal, false, absl::StatusCode::kInternal},
       {403, "AllocationQuota.FreeTierOnly", Kind::kTerminal, false, absl::StatusCode::kInternal},
       {404, "ModelNotFound", Kind::kTerminal, false, absl::StatusCode::kFailedPrecondition},
@@ -90,8 +90,11 @@ TEST(ClassifyTest, ReferenceTableOnABilledCall) {
 TEST(ClassifyTest, UnlistedCodesFollowTheHttpStatus) {
   ExpectVerdict(Json(kBilled, 429, "SomethingNew"), Kind::kThrottled, true,
                 absl::StatusCode::kResourceExhausted, "429");
-  ExpectVerdict(Json(kBilled, 502, "SomethingNew"), Kind::kRetryable, true,
-                absl::StatusCode::kUnavailable, "502 with DashScope's JSON");
+  // A 5xx JSON body with a code DashScope does not use may be a proxy's: never re-sent.
+  ExpectVerdict(Json(kBilled, 502, "BadGateway"), Kind::kOutcomeUnknown, false,
+                absl::StatusCode::kUnknown, "billed 502 with an unlisted code");
+  ExpectVerdict(Json(kFree, 502, "BadGateway"), Kind::kRetryable, true,
+                absl::StatusCode::kUnavailable, "free 502 with an unlisted code");
   ExpectVerdict(Json(kBilled, 401, "SomethingNew"), Kind::kCredentials, true,
                 absl::StatusCode::kInternal, "401");
   ExpectVerdict(Json(kBilled, 400, "SomethingNew"), Kind::kTerminal, false,
@@ -110,8 +113,19 @@ TEST(ClassifyTest, ForeignErrorBodiesOnABilledCallAreOutcomeUnknown) {
 TEST(ClassifyTest, ForeignErrorBodiesOnAFreeCallAreRetried) {
   ExpectVerdict(Classify(kFree, {Shape::kForeign, 502, "Unknown"}), Kind::kRetryable, true,
                 absl::StatusCode::kUnavailable, "free 502");
+  // A proxy's 403/404 page on a task query must not end a task that runs (and bills) upstream.
+  ExpectVerdict(Classify(kFree, {Shape::kForeign, 404, "Unknown"}), Kind::kRetryable, true,
+                absl::StatusCode::kUnavailable, "free 404 html");
   ExpectVerdict(Classify(kFree, {Shape::kForeign, 429, "Unknown"}), Kind::kThrottled, true,
                 absl::StatusCode::kResourceExhausted, "free 429");
+}
+
+TEST(ClassifyTest, DownloadsTakeTheStoragesRefusalAsFinal) {
+  // An expired signed URL: OSS's own XML 403.
+  ExpectVerdict(Classify(CallKind::kDownload, {Shape::kForeign, 403, "Unknown"}), Kind::kTerminal,
+                false, absl::StatusCode::kInternal, "download 403");
+  ExpectVerdict(Classify(CallKind::kDownload, {Shape::kForeign, 503, "Unknown"}),
+                Kind::kRetryable, true, absl::StatusCode::kUnavailable, "download 503");
 }
 
 TEST(ClassifyTest, ForeignRefusalsInFrontOfDashScope) {

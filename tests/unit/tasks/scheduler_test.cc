@@ -17,7 +17,7 @@ class SchedulerTest : public ::testing::Test {
   void Make(SchedulerOptions options) {
     scheduler_ = std::make_unique<Scheduler>(
         std::move(options), executor_, clock_,
-        [this](const std::string& id) { admitted_.push_back(id); },
+        [this](const std::string& id, const std::string&) { admitted_.push_back(id); },
         [this](const std::vector<std::pair<std::string, int>>& moved) {
           for (const auto& [id, pos] : moved) positions_[id] = pos;
         });

@@ -455,5 +455,87 @@ TEST_F(BillingTest, AnInterruptedSyncCallIsNotRetryable) {
   EXPECT_TRUE(upstream_.generates.empty());
 }
 
+TEST_F(BillingTest, ADrainDuringTheMarkerWriteSendsNothing) {
+  flaky_.FailUpdates(1);
+  v1::Task task = Create("qwen-image-plus");
+  manager_->BeginDrain();  // while the marker's write waits for its retry
+  executor_.AdvanceBy(options_.store_retry.max);
+  EXPECT_TRUE(upstream_.creates.empty());
+  EXPECT_TRUE(manager_->AwaitDrained(absl::Now()));
+  v1::Task stored = tasks_->Get(task.id())->task;
+  EXPECT_EQ(stored.state(), v1::TASK_STATE_QUEUED);
+  EXPECT_FALSE(stored.has_submit_time());  // the next start queues it again, not resolves it
+}
+
+TEST_F(BillingTest, DrainWaitsForTheReplyOfACancelledSyncCall) {
+  v1::Task task = Create("qwen-image-max");
+  ASSERT_EQ(upstream_.generates.size(), 1u);
+  manager_->Cancel("tenant", task.id(), [](absl::StatusOr<v1::Task>) {});
+  executor_.RunUntilIdle();
+  ASSERT_EQ(Get(task.id()).state(), v1::TASK_STATE_CANCELLED);
+  manager_->BeginDrain();
+  EXPECT_FALSE(manager_->AwaitDrained(absl::Now()));  // its billed call is still out
+  testing::FakeUpstream::Pop(upstream_.generates).done(LostReply());
+  executor_.RunUntilIdle();
+  EXPECT_TRUE(manager_->AwaitDrained(absl::Now()));
+}
+
+TEST_F(BillingTest, ACancelledCreateWithAnUnknownOutcomeStillClaimsItsUpstreamTask) {
+  v1::Task task = Create("qwen-image-plus");
+  manager_->Cancel("tenant", task.id(), [](absl::StatusOr<v1::Task>) {});
+  executor_.RunUntilIdle();
+  RefuseCreate(ProxyGatewayError());
+  AnswerList({Entry("up-cancelled")});
+  AnswerGet(TaskStatus::kSucceeded);
+  EXPECT_EQ(Get(task.id()).state(), v1::TASK_STATE_CANCELLED);
+  EXPECT_EQ(*tasks_->FindByUpstreamId("up-cancelled"), task.id());  // never another's
+  EXPECT_TRUE(upstream_.downloads.empty());
+  EXPECT_EQ(manager_->RunningCount("qwen-image-plus"), 0);
+}
+
+TEST_F(BillingTest, TwoTasksWithTheSameRequestAreNotToldApart) {
+  v1::Task first = Create("qwen-image-plus");
+  v1::Task second = Create("qwen-image-plus");  // same prompt, n and model, same seconds
+  ASSERT_EQ(upstream_.creates.size(), 2u);
+  RefuseCreate(ProxyGatewayError());
+  RefuseCreate(LostReply());
+  // Only one create reached upstream; it proves both, so it is adopted by neither.
+  executor_.AdvanceBy(options_.resolver.lookup_spacing);
+  ASSERT_EQ(upstream_.lists.size(), 2u);
+  while (!upstream_.lists.empty()) {
+    dashscope::TaskListPage page;
+    page.total = page.total_page = 1;
+    page.data = {Entry("up-one")};
+    testing::FakeUpstream::Pop(upstream_.lists).done(page);
+    executor_.RunUntilIdle();
+  }
+  ASSERT_EQ(upstream_.gets.size(), 2u);
+  AnswerGet(TaskStatus::kSucceeded);
+  AnswerGet(TaskStatus::kSucceeded);
+  ExpectOutcomeUnknown(Get(first.id()));
+  ExpectOutcomeUnknown(Get(second.id()));
+  EXPECT_TRUE(absl::IsNotFound(tasks_->FindByUpstreamId("up-one").status()));
+  EXPECT_TRUE(upstream_.downloads.empty());
+}
+
+TEST_F(BillingTest, AKeyRefusedOnEverySubmitFailsAfterTheOutageTimeout) {
+  options_.key_outage_timeout = absl::Seconds(10);
+  Restart();
+  v1::Task task = Create("qwen-image-plus");
+  // The probe passes (list calls work) but every submission is refused: outages come and go.
+  for (int round = 0; round < 10 && Get(task.id()).state() == v1::TASK_STATE_QUEUED; ++round) {
+    ASSERT_EQ(upstream_.creates.size(), 1u) << round;
+    RefuseCreate(KeyRefused());
+    if (Get(task.id()).state() != v1::TASK_STATE_QUEUED) break;
+    executor_.AdvanceBy(options_.key_probe_interval);
+    ASSERT_EQ(upstream_.lists.size(), 1u);
+    testing::FakeUpstream::Pop(upstream_.lists).done(dashscope::TaskListPage{});
+    executor_.RunUntilIdle();
+  }
+  v1::Task failed = Get(task.id());
+  EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(failed.error().code(), "KeyOutage");
+}
+
 }  // namespace
 }  // namespace qwenimage::tasks
