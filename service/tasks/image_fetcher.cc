@@ -56,6 +56,33 @@ void ImageFetcher::Fetch(const std::string& task_id, const std::string& prompt,
   for (size_t i = 0; i < n; ++i) Start(job, i, 1);
 }
 
+ImageFetcher::Outcome ImageFetcher::RecoverStored(const std::string& task_id,
+                                                  const std::string& prompt, int n) {
+  Outcome outcome;
+  for (int index = 0; index < n; ++index) {
+    absl::StatusOr<std::string> bytes = images_.Get(task_id, index);
+    absl::StatusOr<PngInfo> png =
+        bytes.ok() ? DecodePng(*bytes, kMaxPixels) : absl::StatusOr<PngInfo>(bytes.status());
+    if (!png.ok()) {
+      v1::ImageError& e = outcome.errors.emplace_back();
+      e.set_index(index);
+      e.set_code("LostAtRestart");
+      e.set_message("the gateway stopped before this image was stored");
+      continue;
+    }
+    v1::Image& img = outcome.images.emplace_back();
+    img.set_index(index);
+    img.set_uri(absl::StrCat("qwenimage://tasks/", task_id, "/images/", index));
+    img.set_content_type("image/png");
+    img.set_width(png->width);
+    img.set_height(png->height);
+    img.set_size_bytes(static_cast<int64_t>(bytes->size()));
+    img.set_sha256(store::Sha256Hex(*bytes));
+    img.set_orig_prompt(prompt);
+  }
+  return outcome;
+}
+
 void ImageFetcher::Start(const std::shared_ptr<Job>& job, size_t i, int attempt) {
   if (stopped_.load()) return;
   upstream_.Download(job->results[i].url,

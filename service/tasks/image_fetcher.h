@@ -35,6 +35,11 @@ class ImageFetcher {
   void Fetch(const std::string& task_id, const std::string& prompt,
              std::vector<dashscope::ResultImage> results, Done done);
 
+  // The images of `task_id` already in the store, of the `n` requested, verified by decoding;
+  // the missing ones as errors (code "LostAtRestart"). For a sync call whose result arrived but
+  // whose end was not stored before the process died: its stored images are not thrown away.
+  Outcome RecoverStored(const std::string& task_id, const std::string& prompt, int n);
+
   // No retry, store or callback from now on (the manager is shutting down). Idempotent.
   void Stop() { stopped_.store(true); }
 

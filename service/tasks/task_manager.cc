@@ -114,7 +114,21 @@ absl::Status TaskManager::Start() {
       continue;
     }
     // A sync call was cut short: its outcome is unknown and sending it again could bill twice.
-    a->strand->Post([this, a] { Finish(a, v1::TASK_STATE_FAILED, Interrupted()); });
+    // Unless its images were stored already (the end's write was lost): they are kept.
+    a->strand->Post([this, a] {
+      v1::Task& task = a->record.task;
+      ImageFetcher::Outcome stored = fetcher_.RecoverStored(
+          a->id, task.spec().prompt(), task.spec().n() > 0 ? task.spec().n() : 1);
+      if (stored.images.empty()) {
+        Finish(a, v1::TASK_STATE_FAILED, Interrupted());
+        return;
+      }
+      spdlog::info("task {}: tenant={} its images were stored before the last stop; kept", a->id,
+                   a->tenant);
+      for (v1::Image& image : stored.images) *task.add_images() = std::move(image);
+      for (v1::ImageError& e : stored.errors) *task.add_image_errors() = std::move(e);
+      Finish(a, v1::TASK_STATE_SUCCEEDED, std::nullopt);
+    });
   }
   spdlog::info("task manager started: {} unfinished tasks resumed", resumed);
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/store/sha256.h"
 #include "tests/unit/tasks/task_manager_fixture.h"
 
 namespace qwenimage::tasks {
@@ -442,6 +443,27 @@ TEST_F(BillingTest, RestartKeepsEachTenantsOrder) {
   EXPECT_EQ(Get(first.id()).state(), v1::TASK_STATE_RUNNING);
   EXPECT_EQ(Get(second.id()).queue_position(), 1);
   EXPECT_EQ(Get(third.id()).queue_position(), 2);
+}
+
+TEST_F(BillingTest, ARestartKeepsImagesStoredBeforeTheEndWasWritten) {
+  v1::Task task = Create("qwen-image-2.0", "", /*n=*/2);
+  dashscope::UpstreamTask result;
+  result.status = TaskStatus::kSucceeded;
+  result.images.push_back({"https://x.aliyuncs.com/0.png", "a cat", "", 0});
+  result.images.push_back({"https://x.aliyuncs.com/1.png", "a cat", "", 1});
+  testing::FakeUpstream::Pop(upstream_.generates).done(result);
+  executor_.RunUntilIdle();
+  flaky_.FailUpdates(1000);  // the end is never written before the process dies
+  AnswerDownloads(1024, 1024);
+  ASSERT_EQ(tasks_->Get(task.id())->task.state(), v1::TASK_STATE_RUNNING);
+  flaky_.FailUpdates(0);
+  Restart();
+  v1::Task done = Get(task.id());
+  ASSERT_EQ(done.state(), v1::TASK_STATE_SUCCEEDED);
+  ASSERT_EQ(done.images_size(), 2);
+  EXPECT_EQ(done.images(1).sha256(), store::Sha256Hex(FakePng(1024, 1024)));
+  EXPECT_TRUE(images_->Get(task.id(), 1).ok());
+  EXPECT_TRUE(upstream_.generates.empty());
 }
 
 TEST_F(BillingTest, AnInterruptedSyncCallIsNotRetryable) {
