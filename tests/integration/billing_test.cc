@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <sstream>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -428,6 +429,21 @@ TEST_F(BillingTest, ALostImageDownloadKeepsTheOthers) {
   EXPECT_EQ(stats.sync_generations, 1) << stats.json;
   EXPECT_EQ(stats.Requests("image", "500"), 1) << stats.json;
   EXPECT_EQ(stats.Requests("image", "200"), 1) << stats.json;
+}
+
+// The download-safety bullet: a result URL the policy refuses (http, a loopback address) is
+// never fetched; the task fails, leaving no file, and the generation is not sent again.
+TEST_F(BillingTest, AResultUrlOutsideThePolicyIsNeverFetched) {
+  options_.allow_loopback_downloads = false;
+  StartAll();
+  v1::Task done = Final(Create(Spec("qwen-image-max", "a fenced garden")).id());
+  ASSERT_EQ(done.state(), v1::TASK_STATE_FAILED) << Describe(done);
+  EXPECT_EQ(done.error().code(), "DownloadFailed") << Describe(done);
+  EXPECT_EQ(done.images_size(), 0);
+  EXPECT_FALSE(std::filesystem::exists(data_dir_ + "/images/" + done.id()));
+  SimStats stats = Stats();
+  EXPECT_EQ(stats.sync_generations, 1) << stats.json;
+  EXPECT_EQ(stats.json.find("\"image\""), std::string::npos) << stats.json;  // no request
 }
 
 // The key-rotation bullet: tasks queued while the key is refused fail KeyOutage (retryable) after
