@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libevent-dev prometheus-cpp-dev libspdlog-dev
   nlohmann-json3-dev libsqlite3-dev libpq-dev libpng-dev libgtest-dev libgmock-dev
   python3-grpcio python3-protobuf nodejs npm prometheus
+  clang-14 libfuzzer-14-dev
 )
 
 missing=()

@@ -39,6 +39,11 @@ scripts/build.sh
 echo "== unit and integration tests (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j 2 --timeout 600
 
+# Fuzzing (tests/fuzz): a bounded run of every libFuzzer target in its own clang build
+# (build-fuzz), replaying tests/fuzz/regressions; fails on any crash. FUZZ_SECONDS per target.
+echo "== fuzz targets (scripts/fuzz.sh --bounded)"
+scripts/fuzz.sh --bounded "${FUZZ_SECONDS:-15}"
+
 echo "== end-to-end checks"
 # A check that cannot run here prints a SKIP line and exits 77. CI has every tool the checks
 # need (kubectl included), so there a skip fails the run.

@@ -87,7 +87,8 @@ std::optional<ApiError> PromptFromMessages(const json& input, const ModelSpec& m
   }
   if (messages->size() != 1) return InvalidParameter("messages length only supports 1");
   const json& msg = (*messages)[0];
-  if (!msg.is_object() || msg.value("role", "") != "user") {
+  // Compared as JSON: value("role", "") would throw on a role that is not a string.
+  if (!msg.is_object() || !msg.contains("role") || msg["role"] != "user") {
     return InvalidParameter("The role of the message must be user.");
   }
   auto content = msg.find("content");

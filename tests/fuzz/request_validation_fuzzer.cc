@@ -1,0 +1,113 @@
+// Request validation (service/api/request_validation.h): ValidateCreate against the default
+// catalog, ToListQuery with its page-token decoding, ValidateTaskId. Input: a selector byte,
+// then a serialized CreateTaskRequest / ListTasksRequest, or a raw task id.
+// (TenantOf needs a live CallbackServerContext and is not fuzzed here.)
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "qwenimage/v1/image_service.pb.h"
+#include "service/api/request_validation.h"
+#include "service/dashscope/catalog.h"
+#include "service/store/page_token.h"
+#include "service/tasks/convert.h"
+#include "tests/fuzz/fuzz_check.h"
+
+namespace qwenimage::fuzz {
+namespace {
+
+namespace ds = dashscope;
+
+void FuzzCreate(absl::string_view bytes) {
+  v1::CreateTaskRequest request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+  const ds::ModelCatalog& catalog = ds::ModelCatalog::Default();
+  ds::GenerationParams params;
+  const grpc::Status status = api::ValidateCreate(
+      catalog, request.request_id(), request.has_spec() ? &request.spec() : nullptr, &params);
+  if (!status.ok()) {
+    FUZZ_CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    FUZZ_CHECK(!status.error_details().empty());
+    return;
+  }
+  // What goes upstream obeys the catalog.
+  const ds::ModelInfo* model = catalog.Find(params.model);
+  FUZZ_CHECK(model != nullptr);
+  FUZZ_CHECK(!params.prompt.empty());
+  FUZZ_CHECK(params.n >= model->min_n && params.n <= model->max_n);
+  if (params.seed.has_value()) FUZZ_CHECK(*params.seed >= 0 && *params.seed <= model->max_seed);
+  absl::StatusOr<ds::ImageSize> size = ds::ParseSize(params.size);
+  FUZZ_CHECK(size.ok());
+  FUZZ_CHECK(params.size == absl::StrCat(size->width, "*", size->height));  // canonical
+  if (!model->sizes.empty()) {
+    FUZZ_CHECK(std::find(model->sizes.begin(), model->sizes.end(), params.size) !=
+               model->sizes.end());
+  } else {
+    const int64_t pixels = int64_t{size->width} * size->height;
+    FUZZ_CHECK(pixels >= model->min_pixels && pixels <= model->max_pixels);
+  }
+  // The resolved request is itself valid and resolves to itself (the stored spec is replayed).
+  const v1::GenerationSpec resolved = tasks::ToSpec(params);
+  ds::GenerationParams again;
+  FUZZ_CHECK(api::ValidateCreate(catalog, request.request_id(), &resolved, &again).ok());
+  FUZZ_CHECK(again.model == params.model && again.prompt == params.prompt &&
+             again.negative_prompt == params.negative_prompt && again.size == params.size &&
+             again.n == params.n && again.seed == params.seed &&
+             again.prompt_extend == params.prompt_extend && again.watermark == params.watermark);
+}
+
+void FuzzList(absl::string_view tenant, absl::string_view bytes) {
+  v1::ListTasksRequest request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+  store::ListQuery query;
+  std::string fingerprint;
+  const grpc::Status status = api::ToListQuery(std::string(tenant), request, &query, &fingerprint);
+  if (!status.ok()) {
+    FUZZ_CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    return;
+  }
+  FUZZ_CHECK(query.tenant == tenant);
+  FUZZ_CHECK(query.limit >= 1 && query.limit <= api::kMaxPageSize);
+  for (v1::TaskState state : query.states) {
+    FUZZ_CHECK(state != v1::TASK_STATE_UNSPECIFIED && v1::TaskState_IsValid(state));
+  }
+  FUZZ_CHECK(query.after.has_value() == !request.page_token().empty());
+  // A token the gateway issues for this filter is accepted on the next page.
+  const store::ListCursor cursor =
+      query.after.value_or(store::ListCursor{absl::FromUnixMicros(bytes.size()), "task-1"});
+  v1::ListTasksRequest next = request;
+  next.set_page_token(store::EncodePageToken(cursor, fingerprint));
+  store::ListQuery next_query;
+  std::string next_fingerprint;
+  FUZZ_CHECK(api::ToListQuery(std::string(tenant), next, &next_query, &next_fingerprint).ok());
+  FUZZ_CHECK(next_fingerprint == fingerprint);
+  FUZZ_CHECK(next_query.after.has_value() && next_query.after->id == cursor.id &&
+             next_query.after->create_time == cursor.create_time);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Input in(data, size);
+  const uint8_t selector = in.Byte();
+  switch (selector % 3) {
+    case 0:
+      FuzzCreate(in.Rest());
+      break;
+    case 1: {
+      const std::string tenant = in.Short(64);
+      FuzzList(tenant, in.Rest());
+      break;
+    }
+    default: {
+      const std::string id(in.Rest());
+      const grpc::Status status = api::ValidateTaskId(id);
+      FUZZ_CHECK(status.ok() == (!id.empty() && id.size() <= 128));
+      break;
+    }
+  }
+  return 0;
+}
+
+}  // namespace qwenimage::fuzz
