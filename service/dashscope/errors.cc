@@ -92,6 +92,8 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
                        &error)) {
     return std::nullopt;
   }
+  // absl::ParseTime also takes the literals "infinite-future" and "infinite-past".
+  if (when == absl::InfiniteFuture() || when == absl::InfinitePast()) return std::nullopt;
   return when > now ? when - now : absl::ZeroDuration();
 }
 

@@ -67,6 +67,7 @@ TEST(ParseRetryAfterTest, SecondsAndDates) {
   EXPECT_EQ(ParseRetryAfter("", now), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("-3", now), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("soon", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("infinite-future", now), std::nullopt);  // found by fuzzing
 }
 
 }  // namespace
