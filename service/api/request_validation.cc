@@ -8,7 +8,6 @@
 #include "absl/strings/str_join.h"
 #include "service/api/status.h"
 #include "service/store/page_token.h"
-#include "service/store/sha256.h"
 #include "service/tasks/convert.h"
 
 namespace qwenimage::api {
@@ -72,25 +71,23 @@ grpc::Status ToListQuery(const std::string& tenant, const v1::ListTasksRequest& 
   query->tenant = tenant;
   query->limit = request.page_size() == 0 ? kDefaultPageSize
                                           : std::min(request.page_size(), kMaxPageSize);
-  std::vector<std::string> fingerprint_parts = {tenant, request.model()};
   for (int state : request.states()) {
     if (state == v1::TASK_STATE_UNSPECIFIED || !v1::TaskState_IsValid(state)) {
       violations.push_back({"states", absl::StrCat("unknown state ", state)});
       continue;
     }
     query->states.push_back(static_cast<v1::TaskState>(state));
-    fingerprint_parts.push_back(absl::StrCat(state));
   }
   query->model = request.model();
   if (request.has_create_time_after()) {
     query->created_at_or_after = tasks::FromProto(request.create_time_after());
-    fingerprint_parts.push_back(request.create_time_after().SerializeAsString());
   }
   if (request.has_create_time_before()) {
     query->created_before = tasks::FromProto(request.create_time_before());
-    fingerprint_parts.push_back(request.create_time_before().SerializeAsString());
   }
-  *filter_fingerprint = store::Sha256Hex(absl::StrJoin(fingerprint_parts, "\x1f"));
+  // The store's tested fingerprint: independent of the order of `states`, and it tells
+  // create_time_after=T from create_time_before=T.
+  *filter_fingerprint = store::ListFilterFingerprint(*query);
   if (!request.page_token().empty()) {
     absl::StatusOr<store::ListCursor> cursor =
         store::DecodePageToken(request.page_token(), *filter_fingerprint);

@@ -299,6 +299,33 @@ TEST_F(GatewayTest, ListTasksPagesAndFilters) {
   by_model.set_page_token(resp.next_page_token());
   EXPECT_EQ(stub_->ListTasks(Context().get(), by_model, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // ...including which bound a time is: after=T is not before=T.
+  v1::ListTasksRequest after;
+  after.set_page_size(1);
+  after.mutable_create_time_after()->set_seconds(1);
+  ASSERT_TRUE(stub_->ListTasks(Context().get(), after, &resp).ok());
+  ASSERT_FALSE(resp.next_page_token().empty());
+  v1::ListTasksRequest before;
+  before.set_page_size(1);
+  before.mutable_create_time_before()->set_seconds(1);
+  before.set_page_token(resp.next_page_token());
+  EXPECT_EQ(stub_->ListTasks(Context().get(), before, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // ...but not the order of the states asked for.
+  // (Every state, so that every task matches whatever it has reached.)
+  v1::ListTasksRequest states;
+  states.set_page_size(1);
+  v1::ListTasksRequest reordered;
+  reordered.set_page_size(1);
+  for (int s = v1::TASK_STATE_QUEUED; s <= v1::TASK_STATE_CANCELLED; ++s) {
+    states.add_states(static_cast<v1::TaskState>(s));
+    reordered.add_states(
+        static_cast<v1::TaskState>(v1::TASK_STATE_CANCELLED + v1::TASK_STATE_QUEUED - s));
+  }
+  ASSERT_TRUE(stub_->ListTasks(Context().get(), states, &resp).ok());
+  ASSERT_FALSE(resp.next_page_token().empty());
+  reordered.set_page_token(resp.next_page_token());
+  EXPECT_TRUE(stub_->ListTasks(Context().get(), reordered, &resp).ok());
 }
 
 TEST_F(GatewayTest, ModerationFailureKeepsTheUpstreamCode) {
