@@ -66,6 +66,11 @@ absl::StatusOr<std::string> MeteredImageStore::Get(absl::string_view task_id, in
   return Timed(metrics_, "image", "get", [&] { return inner_.Get(task_id, index); });
 }
 
+absl::StatusOr<std::unique_ptr<store::ImageReader>> MeteredImageStore::Open(
+    absl::string_view task_id, int index) {
+  return Timed(metrics_, "image", "open", [&] { return inner_.Open(task_id, index); });
+}
+
 absl::Status MeteredImageStore::DeleteTask(absl::string_view task_id) {
   return Timed(metrics_, "image", "delete", [&] { return inner_.DeleteTask(task_id); });
 }

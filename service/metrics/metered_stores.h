@@ -39,6 +39,8 @@ class MeteredImageStore final : public store::ImageStore {
 
   absl::Status Put(absl::string_view task_id, int index, absl::string_view bytes) override;
   absl::StatusOr<std::string> Get(absl::string_view task_id, int index) override;
+  absl::StatusOr<std::unique_ptr<store::ImageReader>> Open(absl::string_view task_id,
+                                                           int index) override;
   absl::Status DeleteTask(absl::string_view task_id) override;
   absl::StatusOr<std::vector<std::string>> ListTaskIds() override;
 

@@ -94,6 +94,31 @@ absl::Status WriteAll(int fd, absl::string_view bytes, const std::string& path) 
   return absl::OkStatus();
 }
 
+// Reads through a descriptor opened by DirImageStore::Open.
+class FileImageReader final : public ImageReader {
+ public:
+  FileImageReader(int fd, int64_t size, std::string path)
+      : fd_(fd), size_(size), path_(std::move(path)) {}
+  int64_t size() const override { return size_; }
+  absl::StatusOr<std::string> Read(size_t max_bytes) override {
+    std::string bytes(max_bytes, '\0');
+    for (;;) {
+      const ssize_t n = ::read(fd_.get(), bytes.data(), bytes.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("read", path_, errno);
+      }
+      bytes.resize(static_cast<size_t>(n));
+      return bytes;
+    }
+  }
+
+ private:
+  Fd fd_;
+  const int64_t size_;
+  const std::string path_;
+};
+
 // Persists a rename: the new directory entry is only durable once the directory is synced.
 absl::Status SyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -135,27 +160,37 @@ absl::Status DirImageStore::Put(absl::string_view task_id, int index, absl::stri
 }
 
 absl::StatusOr<std::string> DirImageStore::Get(absl::string_view task_id, int index) {
+  absl::StatusOr<std::unique_ptr<ImageReader>> reader = Open(task_id, index);
+  if (!reader.ok()) return reader.status();
+  std::string bytes;
+  bytes.reserve(static_cast<size_t>((*reader)->size()));
+  for (;;) {
+    absl::StatusOr<std::string> piece = (*reader)->Read(256 * 1024);
+    if (!piece.ok()) return piece.status();
+    if (piece->empty()) return bytes;
+    bytes += *piece;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<ImageReader>> DirImageStore::Open(absl::string_view task_id,
+                                                                 int index) {
   if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
-  const std::string path = absl::StrCat(root_, "/", task_id, "/", index, ".png");
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
+  std::string path = absl::StrCat(root_, "/", task_id, "/", index, ".png");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) {
       return absl::NotFoundError(absl::StrCat("image ", index, " of task ", task_id));
     }
     return ErrnoError("open", path, errno);
   }
-  std::string bytes;
-  char buf[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("read", path, errno);
-    }
-    if (n == 0) break;
-    bytes.append(buf, static_cast<size_t>(n));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoError("stat", path, err);
   }
-  return bytes;
+  return std::make_unique<FileImageReader>(fd, static_cast<int64_t>(st.st_size),
+                                           std::move(path));
 }
 
 absl::Status DirImageStore::DeleteTask(absl::string_view task_id) {

@@ -25,6 +25,9 @@ class DirImageStore : public ImageStore {
   // become path components, so anything else could escape `root`.
   absl::Status Put(absl::string_view task_id, int index, absl::string_view bytes) override;
   absl::StatusOr<std::string> Get(absl::string_view task_id, int index) override;
+  // Holds the file open: a reader keeps its bytes even if the image is deleted or replaced.
+  absl::StatusOr<std::unique_ptr<ImageReader>> Open(absl::string_view task_id,
+                                                    int index) override;
   absl::Status DeleteTask(absl::string_view task_id) override;
   // Sorted. A task counts once its directory holds a finished "<index>.png": a directory with
   // only temp files (a Put in progress, or one a crash interrupted) and entries whose names are

@@ -2,6 +2,9 @@
 #ifndef QWENIMAGE_SERVICE_STORE_IMAGE_STORE_H_
 #define QWENIMAGE_SERVICE_STORE_IMAGE_STORE_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,17 @@
 
 namespace qwenimage::store {
 
+// One stored image, read in pieces so that a reader costs O(piece) memory, not O(image).
+// Blocking: used from executor threads, never from a gRPC reaction.
+class ImageReader {
+ public:
+  virtual ~ImageReader() = default;
+  // The image's size in bytes.
+  virtual int64_t size() const = 0;
+  // The next at most `max_bytes` bytes (max_bytes > 0); an empty string once all were read.
+  virtual absl::StatusOr<std::string> Read(size_t max_bytes) = 0;
+};
+
 class ImageStore {
  public:
   virtual ~ImageStore() = default;
@@ -18,6 +32,10 @@ class ImageStore {
   virtual absl::Status Put(absl::string_view task_id, int index, absl::string_view bytes) = 0;
   // NOT_FOUND if absent.
   virtual absl::StatusOr<std::string> Get(absl::string_view task_id, int index) = 0;
+  // A reader of a whole stored image (the bytes stay readable even if the image is deleted or
+  // replaced meanwhile). NOT_FOUND if absent.
+  virtual absl::StatusOr<std::unique_ptr<ImageReader>> Open(absl::string_view task_id,
+                                                            int index) = 0;
   // Removes every image of the task; OK if there were none.
   virtual absl::Status DeleteTask(absl::string_view task_id) = 0;
   // Every task id that has images stored (at start: finds files a crash orphaned).

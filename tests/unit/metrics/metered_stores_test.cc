@@ -21,6 +21,9 @@ class MemoryImageStore final : public store::ImageStore {
   absl::StatusOr<std::string> Get(absl::string_view, int) override {
     return absl::NotFoundError("none");
   }
+  absl::StatusOr<std::unique_ptr<store::ImageReader>> Open(absl::string_view, int) override {
+    return absl::NotFoundError("none");
+  }
   absl::Status DeleteTask(absl::string_view) override { return absl::OkStatus(); }
   absl::StatusOr<std::vector<std::string>> ListTaskIds() override {
     return std::vector<std::string>{"t"};

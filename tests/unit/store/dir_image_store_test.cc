@@ -48,6 +48,33 @@ TEST_F(DirImageStoreTest, PutThenGet) {
   EXPECT_TRUE(fs::exists(fs::path(root_) / "task_1" / "0.png"));
 }
 
+TEST_F(DirImageStoreTest, OpenReadsTheImageInPiecesOfAtMostTheAskedSize) {
+  std::string image;
+  for (int i = 0; i < 1000; ++i) image += static_cast<char>(i % 251);
+  ASSERT_TRUE(store_->Put("t", 0, image).ok());
+  absl::StatusOr<std::unique_ptr<ImageReader>> reader = store_->Open("t", 0);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->size(), 1000);
+  std::string read;
+  for (;;) {
+    absl::StatusOr<std::string> piece = (*reader)->Read(64);
+    ASSERT_TRUE(piece.ok()) << piece.status();
+    if (piece->empty()) break;
+    EXPECT_LE(piece->size(), 64u);
+    read += *piece;
+  }
+  EXPECT_EQ(read, image);
+}
+
+TEST_F(DirImageStoreTest, AnOpenReaderKeepsItsBytesWhenTheTaskIsDeleted) {
+  ASSERT_TRUE(store_->Put("t", 0, "kept").ok());
+  absl::StatusOr<std::unique_ptr<ImageReader>> reader = store_->Open("t", 0);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE(store_->DeleteTask("t").ok());
+  EXPECT_EQ(*(*reader)->Read(100), "kept");
+  EXPECT_EQ(absl::StatusCode::kNotFound, store_->Open("t", 0).status().code());
+}
+
 TEST_F(DirImageStoreTest, PutReplacesAndLeavesNoTempFiles) {
   ASSERT_TRUE(store_->Put("t", 0, "old").ok());
   ASSERT_TRUE(store_->Put("t", 0, "new").ok());
