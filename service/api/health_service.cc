@@ -2,6 +2,9 @@
 
 #include <vector>
 
+#include "absl/status/status.h"
+#include "service/api/status.h"
+
 namespace qwenimage::api {
 
 using grpc::health::v1::HealthCheckRequest;
@@ -37,7 +40,7 @@ class HealthServiceImpl::Watcher final : public grpc::ServerWriteReactor<HealthC
     absl::MutexLock lock(&mu_);
     if (!finished_) {
       finished_ = true;
-      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+      Finish(ToGrpcStatus(absl::UnavailableError("server shutting down")));
     }
   }
   const std::string& name() const { return name_; }
@@ -109,8 +112,7 @@ grpc::ServerUnaryReactor* HealthServiceImpl::Check(grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   ServingStatus status = StatusOf(request->service());
   if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                 "unknown service: " + request->service()));
+    reactor->Finish(ToGrpcStatus(absl::NotFoundError("unknown service: " + request->service())));
     return reactor;
   }
   response->set_status(status);

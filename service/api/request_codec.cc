@@ -111,7 +111,7 @@ void FindInvalidUtf8(const Descriptor* strict, const Message& loose, const std::
 grpc::Status DecodeRequest(const grpc::ByteBuffer& buffer, Message* out) {
   std::vector<grpc::Slice> slices;
   if (!buffer.Dump(&slices).ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unreadable request");
+    return ToGrpcStatus(absl::InvalidArgumentError("unreadable request"));
   }
   std::string bytes;
   for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
@@ -125,8 +125,8 @@ grpc::Status DecodeRequest(const grpc::ByteBuffer& buffer, Message* out) {
     FindInvalidUtf8(out->GetDescriptor(), *loose, "", &violations);
   }
   if (violations.empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("the request is not a valid ", type, " message"));
+    return ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat("the request is not a valid ", type, " message")));
   }
   return InvalidArgument(violations);
 }

@@ -1,4 +1,5 @@
-// Checks of request fields that the catalog does not cover: tenant, ids, paging, filters.
+// Checks of request fields that the catalog does not cover: ids, paging, filters (the tenant
+// comes from auth::Authenticator).
 #ifndef QWENIMAGE_SERVICE_API_REQUEST_VALIDATION_H_
 #define QWENIMAGE_SERVICE_API_REQUEST_VALIDATION_H_
 
@@ -10,17 +11,12 @@
 #include "qwenimage/v1/image_service.pb.h"
 #include "service/dashscope/catalog.h"
 #include "service/dashscope/types.h"
-#include "service/store/task_store.h"
+#include "service/tasks/task_listing.h"
 
 namespace qwenimage::api {
 
-inline constexpr char kTenantHeader[] = "x-qwenimage-tenant";
-inline constexpr char kDefaultTenant[] = "default";
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
-
-// The caller's tenant from request metadata; INVALID_ARGUMENT if malformed.
-grpc::Status TenantOf(const grpc::CallbackServerContext* ctx, std::string* tenant);
 
 // Validates a create request (request_id and spec against the catalog) and resolves defaults.
 grpc::Status ValidateCreate(const dashscope::ModelCatalog& catalog, const std::string& request_id,
@@ -29,9 +25,10 @@ grpc::Status ValidateCreate(const dashscope::ModelCatalog& catalog, const std::s
 // A required task id: INVALID_ARGUMENT when empty.
 grpc::Status ValidateTaskId(const std::string& task_id);
 
-// Builds the store query for ListTasks, decoding the page token.
-grpc::Status ToListQuery(const std::string& tenant, const v1::ListTasksRequest& request,
-                         store::ListQuery* query, std::string* filter_fingerprint);
+// Checks ListTasks' fields and maps them onto the tasks layer's request (the page token is
+// checked there, against the filters it was issued for).
+grpc::Status ToListRequest(const std::string& tenant, const v1::ListTasksRequest& request,
+                           tasks::ListRequest* list);
 
 }  // namespace qwenimage::api
 

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "absl/strings/strip.h"
+#include "service/common/field_error.h"
 #include "service/dashscope/errors.h"
 
 namespace qwenimage::api {
@@ -44,6 +46,12 @@ grpc::Status InvalidArgument(const std::string& field, const std::string& descri
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  if (std::optional<std::string> field = ErrorField(status); field.has_value()) {
+    // FieldError's message is "<field>: <description>".
+    absl::string_view description = status.message();
+    absl::ConsumePrefix(&description, absl::StrCat(*field, ": "));
+    return InvalidArgument(*field, std::string(description));
+  }
   std::string message(status.message());
   google::rpc::ErrorInfo info;
   google::rpc::RetryInfo retry;

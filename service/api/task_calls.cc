@@ -219,9 +219,9 @@ class WaitCall::Waiter final : public tasks::TaskWatcher,
   }
 
   void Drain(const std::string& reason) override {
-    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat(reason, "; the task continues: fetch it with GetTask or "
-                                             "retry with the same request_id")));
+    Finish(ToGrpcStatus(absl::UnavailableError(
+        absl::StrCat(reason, "; the task continues: fetch it with GetTask or retry with the same "
+                             "request_id"))));
   }
 
   void Finish(const grpc::Status& status) {
@@ -260,9 +260,8 @@ void WaitCall::Start(const std::string& tenant, const std::string& task_id) {
 void WaitCall::FinishWith(const grpc::Status& status) { waiter_->Finish(status); }
 
 void WaitCall::OnCancel() {
-  waiter_->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                               absl::StrCat("call cancelled; task ", subscription_.task_id(),
-                                            " continues")));
+  waiter_->Finish(ToGrpcStatus(absl::CancelledError(
+      absl::StrCat("call cancelled; task ", subscription_.task_id(), " continues"))));
 }
 
 void WaitCall::OnDone() {

@@ -1,5 +1,5 @@
 // Request validation (service/api/request_validation.h): ValidateCreate against the default
-// catalog, ToListQuery with its page-token decoding, ValidateTaskId. Input: a selector byte,
+// catalog, ToListRequest and the tasks layer's page-token decoding, ValidateTaskId. Input: a selector byte,
 // then a serialized CreateTaskRequest / ListTasksRequest, or a raw task id.
 // (TenantOf needs a live CallbackServerContext and is not fuzzed here.)
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include "qwenimage/v1/image_service.pb.h"
 #include "service/api/request_validation.h"
 #include "service/dashscope/catalog.h"
-#include "service/store/page_token.h"
+#include "service/tasks/task_listing.h"
 #include "service/tasks/convert.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -60,30 +60,37 @@ void FuzzCreate(absl::string_view bytes) {
 void FuzzList(absl::string_view tenant, absl::string_view bytes) {
   v1::ListTasksRequest request;
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
-  store::ListQuery query;
-  std::string fingerprint;
-  const grpc::Status status = api::ToListQuery(std::string(tenant), request, &query, &fingerprint);
+  tasks::ListRequest list;
+  const grpc::Status status = api::ToListRequest(std::string(tenant), request, &list);
   if (!status.ok()) {
     FUZZ_CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     return;
   }
-  FUZZ_CHECK(query.tenant == tenant);
-  FUZZ_CHECK(query.limit >= 1 && query.limit <= api::kMaxPageSize);
-  for (v1::TaskState state : query.states) {
+  FUZZ_CHECK(list.tenant == tenant);
+  FUZZ_CHECK(list.page_size >= 1 && list.page_size <= api::kMaxPageSize);
+  for (v1::TaskState state : list.states) {
     FUZZ_CHECK(state != v1::TASK_STATE_UNSPECIFIED && v1::TaskState_IsValid(state));
   }
-  FUZZ_CHECK(query.after.has_value() == !request.page_token().empty());
+  absl::StatusOr<store::ListQuery> query = tasks::ToStoreQuery(list);
+  if (!query.ok()) {
+    FUZZ_CHECK(!list.page_token.empty());
+    FUZZ_CHECK(query.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  FUZZ_CHECK(query->tenant == tenant && query->limit == list.page_size + 1);
+  FUZZ_CHECK(query->after.has_value() == !list.page_token.empty());
   // A token the gateway issues for this filter is accepted on the next page.
-  const store::ListCursor cursor =
-      query.after.value_or(store::ListCursor{absl::FromUnixMicros(bytes.size()), "task-1"});
-  v1::ListTasksRequest next = request;
-  next.set_page_token(store::EncodePageToken(cursor, fingerprint));
-  store::ListQuery next_query;
-  std::string next_fingerprint;
-  FUZZ_CHECK(api::ToListQuery(std::string(tenant), next, &next_query, &next_fingerprint).ok());
-  FUZZ_CHECK(next_fingerprint == fingerprint);
-  FUZZ_CHECK(next_query.after.has_value() && next_query.after->id == cursor.id &&
-             next_query.after->create_time == cursor.create_time);
+  v1::Task last;
+  last.set_id("task-1");
+  tasks::ToProto(query->after.has_value() ? query->after->create_time
+                                          : absl::FromUnixMicros(bytes.size()),
+                 last.mutable_create_time());
+  tasks::ListRequest next = list;
+  next.page_token = tasks::NextPageToken(list, last);
+  absl::StatusOr<store::ListQuery> next_query = tasks::ToStoreQuery(next);
+  FUZZ_CHECK(next_query.ok());
+  FUZZ_CHECK(next_query->after.has_value() && next_query->after->id == last.id() &&
+             next_query->after->create_time == tasks::FromProto(last.create_time()));
 }
 
 }  // namespace
