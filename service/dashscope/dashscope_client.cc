@@ -14,6 +14,8 @@
 #include "service/dashscope/failure.h"
 #include "service/dashscope/request_builder.h"
 #include "service/dashscope/response_parser.h"
+#include "service/http/address_policy.h"
+#include "service/http/url.h"
 
 namespace qwenimage::dashscope {
 namespace {
@@ -139,6 +141,23 @@ absl::StatusOr<std::string> BaseUrlForRegion(absl::string_view region) {
   if (region == "beijing") return std::string("https://dashscope.aliyuncs.com/api/v1");
   return absl::InvalidArgumentError(
       absl::StrCat("unknown region \"", region, "\" (expected singapore or beijing)"));
+}
+
+absl::Status CheckBaseUrl(absl::string_view url) {
+  absl::StatusOr<http::UrlParts> parts = http::ParseUrl(url);
+  if (!parts.ok()) return parts.status();
+  if (parts->has_user_info) {
+    return absl::InvalidArgumentError("the DashScope base URL must not carry user information");
+  }
+  if (parts->scheme == "https") return absl::OkStatus();
+  if (parts->scheme != "http") {
+    return absl::InvalidArgumentError("the DashScope base URL must be https");
+  }
+  const std::optional<http::IpRange> range = http::ClassifyIpLiteral(parts->host);
+  if (parts->host == "localhost" || range == http::IpRange::kLoopback) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "the DashScope base URL must be https: plain http would send the API key in the clear "
+      "(http is accepted only to a loopback address)");
 }
 
 DashScopeClient::DashScopeClient(http::HttpClient& http, Options options) : http_(http) {

@@ -21,6 +21,11 @@ namespace qwenimage::dashscope {
 // https://dashscope.aliyuncs.com/api/v1; INVALID_ARGUMENT otherwise.
 absl::StatusOr<std::string> BaseUrlForRegion(absl::string_view region);
 
+// An operator's --dashscope_base_url: https, or http only to a loopback address (a local
+// simulator or proxy), since the API key travels in every request. INVALID_ARGUMENT otherwise;
+// the message never echoes the URL (it could carry credentials).
+absl::Status CheckBaseUrl(absl::string_view url);
+
 class DashScopeClient final : public Upstream {
  public:
   struct Options {

@@ -140,6 +140,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     o.allow_loopback_downloads = true;
     spdlog::info("simulated DashScope ({}) at {}", o.region, p.base_url);
   } else if (!o.dashscope_base_url.empty()) {
+    if (absl::Status s = dashscope::CheckBaseUrl(o.dashscope_base_url); !s.ok()) return s;
     p.base_url = o.dashscope_base_url;
   } else {
     absl::StatusOr<std::string> url = dashscope::BaseUrlForRegion(o.region);

@@ -4,9 +4,13 @@
 #include "absl/strings/str_join.h"
 #include "service/dashscope/errors.h"
 #include "service/dashscope/failure.h"
+#include "service/logging/redact.h"
 
 namespace qwenimage::tasks {
 namespace {
+
+// Upstream's text is kept at most this long (a proxy's error page can be large).
+constexpr size_t kMaxUpstreamText = 512;
 
 v1::TaskError Make(absl::string_view code, absl::string_view message, bool retryable,
                    absl::StatusCode status_code) {
@@ -20,22 +24,35 @@ v1::TaskError Make(absl::string_view code, absl::string_view message, bool retry
 
 }  // namespace
 
+std::string UpstreamText(absl::string_view text) {
+  std::string out = logging::Redact(text);
+  if (out.size() <= kMaxUpstreamText) return out;
+  size_t end = kMaxUpstreamText;
+  // Cut before a UTF-8 continuation byte, never inside a character.
+  while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+  out.resize(end);
+  out += "...";
+  return out;
+}
+
 v1::TaskError UpstreamCallError(const absl::Status& status) {
   if (auto upstream = dashscope::GetUpstreamError(status); upstream.has_value()) {
     v1::TaskError error =
-        Make(upstream->code, upstream->message, upstream->caller_may_retry, upstream->status_code);
+        Make(upstream->code, UpstreamText(upstream->message), upstream->caller_may_retry,
+             upstream->status_code);
     error.set_upstream_request_id(upstream->request_id);
     error.set_http_status(upstream->http_status);
     return error;
   }
-  return Make("Internal", status.message(), /*retryable=*/true, absl::StatusCode::kInternal);
+  return Make("Internal", UpstreamText(status.message()), /*retryable=*/true,
+              absl::StatusCode::kInternal);
 }
 
 v1::TaskError UpstreamTaskError(const std::string& code, const std::string& message,
                                 const std::string& request_id) {
   const std::string& c = code.empty() ? "Unknown" : code;
   const dashscope::Verdict verdict = dashscope::ClassifyTaskFailure(c);
-  v1::TaskError error = Make(c, message, verdict.caller_may_retry, verdict.status_code);
+  v1::TaskError error = Make(c, UpstreamText(message), verdict.caller_may_retry, verdict.status_code);
   error.set_upstream_request_id(request_id);
   return error;
 }

@@ -13,6 +13,10 @@
 
 namespace qwenimage::tasks {
 
+// Upstream's error text as a task keeps it: secrets redacted (logging::Redact: keys, bearer
+// tokens, signed URL queries) and at most 512 bytes, cut at a character boundary.
+std::string UpstreamText(absl::string_view text);
+
 // A failed upstream call (its status carries an UpstreamError), or an internal failure.
 v1::TaskError UpstreamCallError(const absl::Status& status);
 // A task that ran upstream and ended FAILED with `code`.

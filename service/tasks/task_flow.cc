@@ -373,7 +373,7 @@ void TaskManager::StartDownloads(const ActivePtr& a, dashscope::UpstreamTask res
     v1::ImageError* e = task.add_image_errors();
     e->set_index(f.index);
     e->set_code(f.code);
-    e->set_message(f.message);
+    e->set_message(UpstreamText(f.message));
   }
   v1::Usage* usage = task.mutable_usage();
   usage->set_image_count(result.image_count > 0 ? result.image_count

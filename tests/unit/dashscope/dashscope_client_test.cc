@@ -378,6 +378,23 @@ TEST(BaseUrlForRegionTest, Regions) {
   EXPECT_EQ(BaseUrlForRegion("mars").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(CheckBaseUrlTest, HttpsAnywhereHttpOnlyToLoopback) {
+  EXPECT_TRUE(CheckBaseUrl("https://dashscope-intl.aliyuncs.com/api/v1").ok());
+  EXPECT_TRUE(CheckBaseUrl("https://proxy.internal:8443/api/v1").ok());
+  EXPECT_TRUE(CheckBaseUrl("http://127.0.0.1:8089/api/v1").ok());
+  EXPECT_TRUE(CheckBaseUrl("http://127.9.9.9/api/v1").ok());
+  EXPECT_TRUE(CheckBaseUrl("http://[::1]:8089/api/v1").ok());
+  EXPECT_TRUE(CheckBaseUrl("http://localhost:8089/api/v1").ok());
+  for (const char* refused :
+       {"http://dashscope-intl.aliyuncs.com/api/v1", "http://10.0.0.5/api/v1",
+        "http://localhost.evil.example/api/v1", "ftp://127.0.0.1/api/v1", "dashscope/api/v1",
+        "https://user:SECRET@proxy/api/v1"}) {
+    absl::Status s = CheckBaseUrl(refused);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << refused;
+    EXPECT_THAT(std::string(s.message()), Not(HasSubstr("SECRET"))) << refused;
+  }
+}
+
 // A client whose key comes from a holder that the test rotates.
 class DashScopeClientKeyRotationTest : public DashScopeClientTest {
  protected:
