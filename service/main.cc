@@ -34,6 +34,15 @@ ABSL_FLAG(std::string, dashscope_api_key_file, "",
 ABSL_FLAG(bool, simulate, false,
           "run the DashScope simulator in-process on a loopback port and use it as upstream (no "
           "key needed)");
+ABSL_FLAG(std::string, auth, "",
+          "who callers are: tokens (a bearer token or mTLS client identity from --tokens_file) "
+          "or none (the self-asserted x-qwenimage-tenant header; local use only). Default: "
+          "none with --simulate, tokens otherwise");
+ABSL_FLAG(std::string, tokens_file, "",
+          "JSON file of SHA-256-hashed bearer tokens and mTLS identities, each mapped to a "
+          "tenant and its quotas (a mounted secret; re-read when it changes and on SIGHUP)");
+ABSL_FLAG(absl::Duration, tokens_poll_interval, absl::Seconds(2),
+          "how often --tokens_file is checked for changes");
 ABSL_FLAG(std::string, sim_task_duration, "200ms..600ms",
           "with --simulate: simulated task duration, fixed (\"2s\") or a range (\"1s..3s\")");
 ABSL_FLAG(std::string, store, "sqlite", "task store: sqlite (embedded, under --data_dir)");
@@ -123,6 +132,16 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   }
   o.dashscope_base_url = absl::GetFlag(FLAGS_dashscope_base_url);
   o.simulate = absl::GetFlag(FLAGS_simulate);
+  if (const std::string auth = absl::GetFlag(FLAGS_auth); !auth.empty()) {
+    absl::StatusOr<qwenimage::auth::AuthMode> mode = qwenimage::auth::ParseAuthMode(auth);
+    if (!mode.ok()) return mode.status();
+    o.auth_mode = *mode;
+  }
+  o.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  o.tokens_poll_interval = absl::GetFlag(FLAGS_tokens_poll_interval);
+  if (o.tokens_poll_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--tokens_poll_interval must be > 0");
+  }
   ReadApiKeyFromEnvironment(&o.api_key);
   o.api_key_file = absl::GetFlag(FLAGS_dashscope_api_key_file);
   o.api_key_poll_interval = absl::GetFlag(FLAGS_api_key_poll_interval);
@@ -228,6 +247,8 @@ int main(int argc, char** argv) {
         absl::Status reloaded = running->ReloadApiKey();
         spdlog::warn("signal {}: API key file re-read{}{}", sig, reloaded.ok() ? "" : ": ",
                      std::string(reloaded.message()));
+        absl::Status tokens = running->ReloadTokens();
+        if (!tokens.ok()) spdlog::error("signal {}: {}", sig, std::string(tokens.message()));
       } else if (sig == SIGUSR1 || sig == SIGUSR2) {
         spdlog::level::level_enum level =
             qwenimage::logging::StepLogLevel(sig == SIGUSR1 ? 1 : -1);

@@ -8,6 +8,7 @@
 #include "service/api/request_codec.h"
 #include "service/api/request_validation.h"
 #include "service/api/status.h"
+#include "service/auth/grpc_credentials.h"
 #include "service/store/page_token.h"
 #include "service/tasks/convert.h"
 
@@ -66,11 +67,27 @@ class ImageReader final : public grpc::ServerWriteReactor<v1::ReadImageResponse>
 }  // namespace
 
 ImageServiceImpl::ImageServiceImpl(const dashscope::ModelCatalog& catalog,
+                                   const auth::Authenticator& authenticator,
                                    tasks::TaskManager& manager, Executor& executor,
                                    absl::Duration heartbeat_interval)
     : catalog_(catalog),
+      authenticator_(authenticator),
       manager_(manager),
       call_context_{manager, registry_, executor, heartbeat_interval} {}
+
+grpc::Status ImageServiceImpl::Authenticate(const grpc::CallbackServerContext* ctx,
+                                            auth::Principal* principal) const {
+  absl::StatusOr<auth::Principal> resolved = auth::Authenticate(authenticator_, *ctx);
+  if (resolved.ok()) {
+    *principal = *std::move(resolved);
+    return grpc::Status::OK;
+  }
+  // The one malformed-input case (--auth=none, a bad tenant header) names its field.
+  if (resolved.status().code() == absl::StatusCode::kInvalidArgument) {
+    return InvalidArgument(auth::kTenantHeader, auth::kTenantRule);
+  }
+  return ToGrpcStatus(resolved.status());
+}
 
 void ImageServiceImpl::Drain() { registry_.DrainAll("the server is shutting down; reconnect"); }
 
@@ -80,7 +97,9 @@ grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
                                           v1::Task* task) {
   Request request;
   if (grpc::Status s = DecodeRequest(bytes, &request); !s.ok()) return s;
-  if (grpc::Status s = TenantOf(ctx, tenant); !s.ok()) return s;
+  auth::Principal principal;
+  if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return s;
+  *tenant = principal.tenant;
   dashscope::GenerationParams params;
   grpc::Status valid = ValidateCreate(catalog_, request.request_id(),
                                       request.has_spec() ? &request.spec() : nullptr, &params);
@@ -119,10 +138,10 @@ grpc::ServerUnaryReactor* ImageServiceImpl::CreateTask(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext* ctx,
                                                     const v1::GetTaskRequest* request,
                                                     v1::Task* response) {
-  std::string tenant;
-  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  auth::Principal principal;
+  if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
-  absl::StatusOr<v1::Task> task = manager_.Get(tenant, request->task_id());
+  absl::StatusOr<v1::Task> task = manager_.Get(principal.tenant, request->task_id());
   if (!task.ok()) return Done(ctx, ToGrpcStatus(task.status()));
   *response = *std::move(task);
   return Done(ctx, grpc::Status::OK);
@@ -131,11 +150,11 @@ grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContext* ctx,
                                                       const v1::ListTasksRequest* request,
                                                       v1::ListTasksResponse* response) {
-  std::string tenant;
-  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  auth::Principal principal;
+  if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   store::ListQuery query;
   std::string fingerprint;
-  if (grpc::Status s = ToListQuery(tenant, *request, &query, &fingerprint); !s.ok()) {
+  if (grpc::Status s = ToListQuery(principal.tenant, *request, &query, &fingerprint); !s.ok()) {
     return Done(ctx, s);
   }
   absl::StatusOr<tasks::ListResult> result = manager_.List(query);
@@ -150,11 +169,11 @@ grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* ImageServiceImpl::CancelTask(grpc::CallbackServerContext* ctx,
                                                        const v1::CancelTaskRequest* request,
                                                        v1::Task* response) {
-  std::string tenant;
-  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  auth::Principal principal;
+  if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  manager_.Cancel(tenant, request->task_id(),
+  manager_.Cancel(principal.tenant, request->task_id(),
                   [reactor, response](absl::StatusOr<v1::Task> task) {
                     if (!task.ok()) {
                       reactor->Finish(ToGrpcStatus(task.status()));
@@ -169,24 +188,24 @@ grpc::ServerUnaryReactor* ImageServiceImpl::CancelTask(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ImageServiceImpl::DeleteTask(grpc::CallbackServerContext* ctx,
                                                        const v1::DeleteTaskRequest* request,
                                                        v1::DeleteTaskResponse* response) {
-  std::string tenant;
-  if (grpc::Status s = TenantOf(ctx, &tenant); !s.ok()) return Done(ctx, s);
+  auth::Principal principal;
+  if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
-  return Done(ctx, ToGrpcStatus(manager_.Delete(tenant, request->task_id())));
+  return Done(ctx, ToGrpcStatus(manager_.Delete(principal.tenant, request->task_id())));
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::WatchTask(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes) {
   auto* stream = new TaskStream(call_context_);
   v1::WatchTaskRequest request;
-  std::string tenant;
+  auth::Principal principal;
   grpc::Status s = DecodeRequest(*bytes, &request);
-  if (s.ok()) s = TenantOf(ctx, &tenant);
+  if (s.ok()) s = Authenticate(ctx, &principal);
   if (s.ok()) s = ValidateTaskId(request.task_id());
   if (!s.ok()) {
     stream->FinishWith(s);
   } else {
-    stream->Start(tenant, request.task_id());
+    stream->Start(principal.tenant, request.task_id());
   }
   return stream;
 }
@@ -219,8 +238,8 @@ grpc::ServerUnaryReactor* ImageServiceImpl::ListModels(grpc::CallbackServerConte
 
 grpc::ServerWriteReactor<v1::ReadImageResponse>* ImageServiceImpl::ReadImage(
     grpc::CallbackServerContext* ctx, const v1::ReadImageRequest* request) {
-  std::string tenant;
-  grpc::Status s = TenantOf(ctx, &tenant);
+  auth::Principal principal;
+  grpc::Status s = Authenticate(ctx, &principal);
   if (s.ok()) s = ValidateTaskId(request->task_id());
   if (s.ok() && request->index() < 0) s = InvalidArgument("index", "must be 0 or more");
   if (!s.ok()) {
@@ -228,7 +247,7 @@ grpc::ServerWriteReactor<v1::ReadImageResponse>* ImageServiceImpl::ReadImage(
   }
   v1::Image metadata;
   absl::StatusOr<std::string> bytes =
-      manager_.ReadImage(tenant, request->task_id(), request->index(), &metadata);
+      manager_.ReadImage(principal.tenant, request->task_id(), request->index(), &metadata);
   return new ImageReader(std::move(bytes), std::move(metadata));
 }
 

@@ -1,5 +1,6 @@
 // ImageServiceImpl: the qwenimage.v1.ImageService handlers on gRPC's callback API. Validates
-// input, resolves the tenant, and hands the work to the TaskManager; never blocks on upstream.
+// input, authenticates the caller (auth::Authenticator), and hands the work to the
+// TaskManager; never blocks on upstream.
 #ifndef QWENIMAGE_SERVICE_API_IMAGE_SERVICE_H_
 #define QWENIMAGE_SERVICE_API_IMAGE_SERVICE_H_
 
@@ -7,6 +8,8 @@
 #include "qwenimage/v1/image_service.grpc.pb.h"
 #include "service/api/stream_registry.h"
 #include "service/api/task_calls.h"
+#include "service/auth/authenticator.h"
+#include "service/auth/principal.h"
 #include "service/common/executor.h"
 #include "service/dashscope/catalog.h"
 #include "service/tasks/task_manager.h"
@@ -23,7 +26,9 @@ using ImageServiceBase = v1::ImageService::WithRawCallbackMethod_GenerateImages<
 
 class ImageServiceImpl final : public ImageServiceBase {
  public:
-  ImageServiceImpl(const dashscope::ModelCatalog& catalog, tasks::TaskManager& manager,
+  // `authenticator` resolves every call's Principal and must outlive this.
+  ImageServiceImpl(const dashscope::ModelCatalog& catalog,
+                   const auth::Authenticator& authenticator, tasks::TaskManager& manager,
                    Executor& executor, absl::Duration heartbeat_interval);
 
   // Refuses new work and tells every open stream to reconnect.
@@ -65,7 +70,13 @@ class ImageServiceImpl final : public ImageServiceBase {
   grpc::Status CreateFrom(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer& bytes,
                           std::string* tenant, v1::Task* task);
 
+  // The caller's Principal; UNAUTHENTICATED (or INVALID_ARGUMENT for a malformed tenant
+  // header with --auth=none) otherwise.
+  grpc::Status Authenticate(const grpc::CallbackServerContext* ctx,
+                            auth::Principal* principal) const;
+
   const dashscope::ModelCatalog& catalog_;
+  const auth::Authenticator& authenticator_;
   tasks::TaskManager& manager_;
   StreamRegistry registry_;
   const CallContext call_context_;

@@ -28,6 +28,14 @@
 #include "spdlog/spdlog.h"
 
 namespace qwenimage::server {
+namespace {
+
+// Every tenant's quotas before a token's overrides: the quota flags' values (zero = unlimited
+// for those not wired yet).
+tasks::TenantQuotas DefaultTenantQuotas(const GatewayOptions& /*o*/) { return {}; }
+
+}  // namespace
+
 
 // Members are declared in construction order and destroyed in reverse, which is the order
 // teardown needs: the server first, then the task manager's I/O, then its executor, then state.
@@ -45,6 +53,8 @@ struct Gateway::Parts {
   std::unique_ptr<ThreadPool> executor;
   std::shared_ptr<dashscope::ApiKey> api_key;
   std::unique_ptr<dashscope::ApiKeyFile> api_key_file;  // watched; stops before the executor
+  // Resolves every ImageService call's tenant; watched like the key file; outlives the server.
+  std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<dashscope::DashScopeClient> upstream;
   std::unique_ptr<metrics::MeteredUpstream> metered_upstream;
@@ -65,6 +75,7 @@ struct Gateway::Parts {
   ~Parts() {
     probe.reset();  // it sends through `http` and reports to `health`
     if (api_key_file) api_key_file->StopWatching();
+    if (authenticator) authenticator->StopWatching();
     // I/O callbacks post to the executor and reach the manager: stop them before either goes.
     if (manager) manager->Shutdown();
     // Destroying the HTTP client completes its outstanding requests (CANCELLED); those
@@ -75,6 +86,29 @@ struct Gateway::Parts {
     executor.reset();
   }
 };
+
+absl::Status Gateway::StartAuthenticator(Parts& p) {
+  const GatewayOptions& o = p.options;
+  auth::Authenticator::Options options;
+  options.mode =
+      o.auth_mode.value_or(o.simulate ? auth::AuthMode::kNone : auth::AuthMode::kTokens);
+  options.tokens_file = o.tokens_file;
+  options.default_quotas = DefaultTenantQuotas(o);
+  absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
+      auth::Authenticator::Create(std::move(options));
+  if (!authenticator.ok()) return authenticator.status();
+  p.authenticator = *std::move(authenticator);
+  if (p.authenticator->mode() == auth::AuthMode::kNone) {
+    spdlog::warn("--auth=none: every caller picks its tenant (the {} header, else \"{}\"); for "
+                 "local use only",
+                 auth::kTenantHeader, auth::kDefaultTenant);
+  } else {
+    spdlog::info("--auth=tokens: {} tokens and {} mTLS identities from {}",
+                 p.authenticator->token_count(), p.authenticator->identity_count(),
+                 o.tokens_file);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Gateway::StartMetricsServer(Parts& p) {
   if (p.options.metrics_listen.empty()) return absl::OkStatus();
@@ -162,6 +196,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
         "--simulate");
   }
 
+  if (absl::Status s = StartAuthenticator(p); !s.ok()) return s;
+
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) {
@@ -211,7 +247,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   }
 
   p.health = std::make_unique<api::HealthServiceImpl>();
+  if (p.authenticator->mode() == auth::AuthMode::kTokens) {
+    p.authenticator->StartWatching(*p.executor, *RealClock::Get(), o.tokens_poll_interval,
+                                   [](const absl::Status& error) {
+                                     spdlog::error("{}", std::string(error.message()));
+                                   });
+  }
   p.images = std::make_unique<api::ImageServiceImpl>(dashscope::ModelCatalog::Default(),
+                                                     *p.authenticator,
                                                      *p.manager, *p.executor,
                                                      o.heartbeat_interval);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -276,6 +319,16 @@ void Gateway::Shutdown(absl::Duration grace) {
   p.manager->Shutdown();
   p.done.Notify();
   spdlog::info("drained");
+}
+
+absl::Status Gateway::ReloadTokens() {
+  absl::StatusOr<bool> reloaded = parts_->authenticator->Reload();
+  if (!reloaded.ok()) return reloaded.status();
+  if (*reloaded) {
+    spdlog::info("tokens file {} re-read: {} tokens, {} identities", parts_->options.tokens_file,
+                 parts_->authenticator->token_count(), parts_->authenticator->identity_count());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Gateway::ReloadApiKey() {

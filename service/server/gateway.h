@@ -4,11 +4,13 @@
 #define QWENIMAGE_SERVICE_SERVER_GATEWAY_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/auth/authenticator.h"
 #include "service/simulator/simulator.h"
 #include "service/tasks/task_manager.h"
 
@@ -26,6 +28,12 @@ struct GatewayOptions {
   std::string api_key_file;
   absl::Duration api_key_poll_interval = absl::Seconds(2);
   bool simulate = false;
+  // Who a caller is: kTokens = a bearer token or mTLS identity from `tokens_file` (re-read when
+  // it changes and on ReloadTokens()); kNone = the self-asserted x-qwenimage-tenant header.
+  // Unset: kNone with simulate, kTokens otherwise. kTokens without tokens_file fails Start().
+  std::optional<auth::AuthMode> auth_mode;
+  std::string tokens_file;
+  absl::Duration tokens_poll_interval = absl::Seconds(2);
   simulator::SimulatorOptions simulator;
   // Image downloads: https from hosts ending in one of these suffixes (loopback is added with
   // --simulate).
@@ -56,6 +64,9 @@ class Gateway {
   void Shutdown(absl::Duration grace);
   // Re-reads the API key file now (SIGHUP); OK without a key file.
   absl::Status ReloadApiKey();
+  // Re-reads the tokens file now (SIGHUP); OK with --auth=none. A bad file keeps the tokens in
+  // use and is the returned error.
+  absl::Status ReloadTokens();
   // Blocks until Shutdown() has completed.
   void Wait();
 
@@ -63,6 +74,7 @@ class Gateway {
   struct Parts;
   explicit Gateway(std::unique_ptr<Parts> parts);
   static absl::Status StartMetricsServer(Parts& p);
+  static absl::Status StartAuthenticator(Parts& p);
   // Readiness: ImageService is SERVING once upstream answered, unless a drain has begun or
   // upstream refuses the key.
   static void MarkReady(Parts& p);

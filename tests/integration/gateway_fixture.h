@@ -25,6 +25,9 @@ class GatewayFixture : public ::testing::Test {
     options_.listen = "127.0.0.1:0";
     options_.data_dir = data_dir_;
     options_.simulate = true;
+    // The self-asserted tenant header, also for tests that turn simulate off (auth_test.cc
+    // covers tokens).
+    options_.auth_mode = auth::AuthMode::kNone;
     options_.simulator.task_duration = {absl::Milliseconds(100), absl::Milliseconds(300)};
     options_.heartbeat_interval = absl::Seconds(1);
     options_.worker_threads = 2;
