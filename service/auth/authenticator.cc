@@ -13,8 +13,7 @@ namespace qwenimage::auth {
 namespace {
 
 // The messages a caller sees: fixed text, never an echo of what the call sent.
-constexpr char kMissing[] =
-    "missing credentials: send \"authorization: Bearer <token>\" metadata";
+constexpr char kMissing[] = "missing credentials: send \"authorization: Bearer <token>\" metadata";
 constexpr char kMalformed[] =
     "malformed authorization metadata: expected one \"Bearer <token>\" value";
 constexpr char kUnknownToken[] = "invalid or revoked bearer token";
@@ -127,7 +126,9 @@ absl::StatusOr<Principal> Authenticator::FromToken(const TokenConfig& config,
   const absl::string_view token = BearerToken(authorization);
   if (token.empty()) return absl::UnauthenticatedError(kMalformed);
   TokenDigest digest = DigestOf(token);
-  const TokenEntry* entry = config.FindToken(digest);
+  size_t comparisons = 0;
+  const TokenEntry* entry = config.FindToken(digest, &comparisons);
+  digest_comparisons_.fetch_add(comparisons, std::memory_order_relaxed);
   OPENSSL_cleanse(digest.data(), digest.size());
   if (entry == nullptr) return absl::UnauthenticatedError(kUnknownToken);
   return Principal{entry->tenant, entry->quotas.ApplyTo(options_.default_quotas)};
@@ -173,8 +174,8 @@ absl::StatusOr<bool> Authenticator::Reload() {
   return true;  // `old` is freed here, outside mu_, once no reader holds it
 }
 
-void Authenticator::StartWatching(Executor& executor, const Clock& clock,
-                                  absl::Duration interval, ErrorHandler on_error) {
+void Authenticator::StartWatching(Executor& executor, const Clock& clock, absl::Duration interval,
+                                  ErrorHandler on_error) {
   if (options_.mode == AuthMode::kNone || options_.tokens_file.empty()) return;
   StopWatching();
   absl::MutexLock lock(&watch_->mu);
@@ -208,16 +209,16 @@ void Authenticator::Schedule(const std::shared_ptr<Watch>& watch, Authenticator*
   const uint64_t epoch = watch->epoch;
   // `self` is touched only while the epoch is current: StopWatching (and so the destructor)
   // moves it and then waits for a running poll.
-  watch->timer = watch->executor->RunAt(watch->clock->Now() + watch->interval,
-                                        [watch, self, epoch] {
-                                          {
-                                            absl::MutexLock lock(&watch->mu);
-                                            if (!watch->watching || watch->epoch != epoch) return;
-                                            watch->timer.reset();
-                                            watch->polling = true;
-                                          }
-                                          self->Poll(watch);
-                                        });
+  watch->timer =
+      watch->executor->RunAt(watch->clock->Now() + watch->interval, [watch, self, epoch] {
+        {
+          absl::MutexLock lock(&watch->mu);
+          if (!watch->watching || watch->epoch != epoch) return;
+          watch->timer.reset();
+          watch->polling = true;
+        }
+        self->Poll(watch);
+      });
 }
 
 void Authenticator::Poll(const std::shared_ptr<Watch>& watch) {

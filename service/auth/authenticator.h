@@ -6,6 +6,8 @@
 #ifndef QWENIMAGE_SERVICE_AUTH_AUTHENTICATOR_H_
 #define QWENIMAGE_SERVICE_AUTH_AUTHENTICATOR_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +97,9 @@ class Authenticator {
   // Entries of the config in use (0 in kNone mode).
   size_t token_count() const;
   size_t identity_count() const;
+  // Constant-time digest comparisons made so far: every bearer token costs one per token in
+  // the config, whether and where it matches (TokenConfig::FindToken).
+  uint64_t digest_comparisons() const { return digest_comparisons_.load(); }
 
  private:
   struct Watch;
@@ -104,8 +109,8 @@ class Authenticator {
   absl::StatusOr<Principal> FromToken(const TokenConfig& config,
                                       absl::string_view authorization) const;
   absl::StatusOr<Principal> FromHeader(const CallCredentials& credentials) const;
-  static void Schedule(const std::shared_ptr<Watch>& watch, Authenticator* self)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS;  // watch->mu held
+  static void Schedule(const std::shared_ptr<Watch>& watch,
+                       Authenticator* self) ABSL_NO_THREAD_SAFETY_ANALYSIS;  // watch->mu held
   void Poll(const std::shared_ptr<Watch>& watch);
 
   const Options options_;
@@ -119,6 +124,7 @@ class Authenticator {
   std::shared_ptr<const TokenConfig> config_ ABSL_GUARDED_BY(mu_);
 
   std::shared_ptr<Watch> watch_;
+  mutable std::atomic<uint64_t> digest_comparisons_{0};
 };
 
 }  // namespace qwenimage::auth

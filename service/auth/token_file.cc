@@ -46,9 +46,8 @@ absl::Status Invalid(absl::string_view where, absl::string_view problem) {
 // misplaced token or hash used as a key must not end up in a log line.
 std::string KeyForError(const std::string& key) {
   const bool fieldlike = !key.empty() && key.size() <= 32 &&
-                         std::all_of(key.begin(), key.end(), [](char c) {
-                           return absl::ascii_islower(c) || c == '_';
-                         });
+                         std::all_of(key.begin(), key.end(),
+                                     [](char c) { return absl::ascii_islower(c) || c == '_'; });
   return fieldlike ? absl::StrCat("unknown field \"", key, "\"") : "an unknown field";
 }
 
@@ -78,12 +77,11 @@ absl::Status ParseQuotas(const Json& object, const std::string& where, QuotaOver
     auto it = object.find(key);
     if (it == object.end()) continue;
     // is_number_integer is true for both signed and unsigned integers, never for 1.0.
-    const bool in_range = it->is_number_integer() &&
-                          (it->is_number_unsigned()
-                               ? it->get<uint64_t>() <=
-                                     static_cast<uint64_t>(std::numeric_limits<int>::max())
-                               : it->get<int64_t>() >= 0 &&
-                                     it->get<int64_t>() <= std::numeric_limits<int>::max());
+    const bool in_range =
+        it->is_number_integer() &&
+        (it->is_number_unsigned()
+             ? it->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max())
+             : it->get<int64_t>() >= 0 && it->get<int64_t>() <= std::numeric_limits<int>::max());
     if (!in_range) {
       return Invalid(absl::StrCat(where, ".", key),
                      "must be an integer from 0 (unlimited) to 2147483647");
@@ -200,9 +198,9 @@ absl::Status ParseIdentities(const Json& array, TokenConfig* config) {
 }
 
 absl::Status ErrnoError(int error, absl::string_view what, const std::string& path) {
-  return absl::Status(absl::ErrnoToStatusCode(error), absl::StrCat("cannot ", what,
-                                                                   " tokens file ", path, ": ",
-                                                                   std::strerror(error)));
+  return absl::Status(
+      absl::ErrnoToStatusCode(error),
+      absl::StrCat("cannot ", what, " tokens file ", path, ": ", std::strerror(error)));
 }
 
 }  // namespace

@@ -1,0 +1,680 @@
+// PostgresTaskStore: connection pool, retry on lost connections, migrations and the TaskStore
+// queries. Parameters and results travel in binary form; prompts live only inside the task
+// bytea, which never reaches an error message or a log, and neither does the DSN.
+#include "service/store/postgres_task_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace qwenimage::store {
+
+// One server connection, leased to one call at a time.
+class PostgresTaskStore::Connection {
+ public:
+  explicit Connection(PGconn* conn) : conn_(conn) {}
+  ~Connection() { PQfinish(conn_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  PGconn* get() const { return conn_; }
+  // Lost (or made unusable on purpose): never returned to the pool.
+  bool broken() const { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
+  void MarkBroken() { broken_ = true; }
+  // The session's synchronous_commit: off while the last write was kRelaxed.
+  bool relaxed = false;
+
+ private:
+  PGconn* const conn_;
+  bool broken_ = false;
+};
+
+namespace {
+
+using Connection = PostgresTaskStore::Connection;
+
+static_assert(qwenimage::v1::TASK_STATE_SUCCEEDED == 4 && qwenimage::v1::TASK_STATE_FAILED == 5 &&
+                  qwenimage::v1::TASK_STATE_CANCELLED == 6,
+              "QWENIMAGE_UNFINISHED names the terminal states by number");
+// Shared by the partial index and the query so that the planner can match one to the other.
+#define QWENIMAGE_UNFINISHED "state NOT IN (4, 5, 6)"
+
+// kMigrations[v] takes the schema from version v to v + 1. Append only; never edit a shipped
+// step. Each runs in one transaction together with its schema_version row.
+constexpr const char* kMigrations[] = {
+    // v1: the tasks table as SQLite has it at its v3. id is compared bytewise (COLLATE "C") so
+    // that the listing order and cursors do not depend on the database's locale.
+    "CREATE TABLE tasks ("
+    "  id text COLLATE \"C\" PRIMARY KEY,"
+    "  tenant text NOT NULL,"
+    "  request_id text NOT NULL,"
+    "  fingerprint text NOT NULL,"
+    "  state integer NOT NULL,"
+    "  model text NOT NULL,"
+    "  create_time_us bigint NOT NULL,"
+    "  update_time_us bigint NOT NULL,"
+    "  upstream_task_id text NOT NULL DEFAULT '',"
+    "  task bytea NOT NULL);"
+    "CREATE UNIQUE INDEX tasks_by_request_id ON tasks (tenant, request_id)"
+    "  WHERE request_id <> '';"
+    "CREATE UNIQUE INDEX tasks_by_upstream_id ON tasks (upstream_task_id)"
+    "  WHERE upstream_task_id <> '';"
+    "CREATE INDEX tasks_by_tenant_time ON tasks (tenant, create_time_us DESC, id DESC);"
+    "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE " QWENIMAGE_UNFINISHED ";"
+    "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresTaskStore::kSchemaVersion,
+              "one migration step per schema version");
+
+constexpr char kColumns[] = "SELECT tenant, fingerprint, task FROM tasks ";
+// The conflict target names the partial unique index, so only an idempotent retry is absorbed; a
+// clash on the primary key or the upstream id still fails (23505).
+constexpr char kInsert[] =
+    "INSERT INTO tasks (id, tenant, request_id, fingerprint, state, model, create_time_us,"
+    " update_time_us, upstream_task_id, task) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT (tenant, request_id) WHERE request_id <> '' DO NOTHING";
+constexpr char kUpstreamIdIndex[] = "tasks_by_upstream_id";
+
+// Type OIDs from pg_type.h (stable across releases).
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kTextOid = 25;
+constexpr Oid kInt4ArrayOid = 1007;
+
+int64_t ToMicros(const google::protobuf::Timestamp& ts) {
+  return absl::ToUnixMicros(absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos()));
+}
+
+std::string BigEndian(uint64_t v, int bytes) {
+  std::string out(bytes, '\0');
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+// Statement parameters, left to right; binary except where noted.
+class Params {
+ public:
+  Params& Text(absl::string_view v) { return Add(std::string(v), kTextOid, 1); }
+  Params& Bytes(absl::string_view v) { return Add(std::string(v), kByteaOid, 1); }
+  Params& Int4(int32_t v) { return Add(BigEndian(static_cast<uint32_t>(v), 4), kInt4Oid, 1); }
+  Params& Int8(int64_t v) { return Add(BigEndian(static_cast<uint64_t>(v), 8), kInt8Oid, 1); }
+  // An int4[] as its text literal ("{1,2}"), the simplest array encoding libpq accepts.
+  Params& Int4Array(const std::set<int>& v) {
+    return Add(absl::StrCat("{", absl::StrJoin(v, ","), "}"), kInt4ArrayOid, 0);
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const std::vector<std::string>& values() const { return values_; }
+  const std::vector<Oid>& types() const { return types_; }
+  const std::vector<int>& formats() const { return formats_; }
+
+ private:
+  Params& Add(std::string value, Oid type, int format) {
+    values_.push_back(std::move(value));
+    types_.push_back(type);
+    formats_.push_back(format);
+    return *this;
+  }
+  std::vector<std::string> values_;
+  std::vector<Oid> types_;
+  std::vector<int> formats_;
+};
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string Trimmed(const char* message) {
+  return message == nullptr ? "" : std::string(absl::StripAsciiWhitespace(message));
+}
+
+bool ConnectionLostState(absl::string_view sqlstate) {
+  // Class 08: connection exception; 57P01..57P03: the server is shutting down or terminated the
+  // backend (pg_terminate_backend), or is not accepting connections yet.
+  return absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+// Classifies a failed statement; marks `c` broken if the connection is gone. `constraint`
+// receives the violated constraint's name on a unique violation.
+absl::Status StatementError(Connection& c, const PGresult* r, absl::string_view what,
+                            std::string* constraint) {
+  const std::string sqlstate = r ? Trimmed(PQresultErrorField(r, PG_DIAG_SQLSTATE)) : "";
+  std::string message = r ? Trimmed(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) : "";
+  if (message.empty()) message = Trimmed(PQerrorMessage(c.get()));
+  message = absl::StrCat("postgres ", what, ": ", message,
+                         sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")"));
+  if (PQstatus(c.get()) != CONNECTION_OK || ConnectionLostState(sqlstate)) {
+    c.MarkBroken();
+    return absl::UnavailableError(message);
+  }
+  if (sqlstate == "23505") {
+    if (constraint != nullptr) *constraint = Trimmed(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
+    return absl::AlreadyExistsError(message);
+  }
+  // statement_timeout: the statement was cancelled and rolled back.
+  if (sqlstate == "57014") return absl::DeadlineExceededError(message);
+  // Serialization failure, deadlock, lock not available, too many connections: transient.
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "53300") {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+// Runs one statement (extended protocol, binary results).
+absl::StatusOr<Result> Exec(Connection& c, const char* sql, const Params& params,
+                            absl::string_view what, std::string* constraint = nullptr) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  for (const std::string& v : params.values()) {
+    values.push_back(v.c_str());
+    lengths.push_back(static_cast<int>(v.size()));
+  }
+  Result r(PQexecParams(c.get(), sql, params.size(), params.types().data(), values.data(),
+                        lengths.data(), params.formats().data(), /*resultFormat=*/1));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
+  return StatementError(c, r.get(), what, constraint);
+}
+
+// Runs statements without parameters (simple protocol, which allows several in one string).
+absl::Status ExecScript(Connection& c, const std::string& sql, absl::string_view what) {
+  Result r(PQexec(c.get(), sql.c_str()));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return absl::OkStatus();
+  return StatementError(c, r.get(), what, nullptr);
+}
+
+int64_t RowsAffected(const PGresult* r) {
+  int64_t n = 0;
+  return absl::SimpleAtoi(PQcmdTuples(const_cast<PGresult*>(r)), &n) ? n : 0;
+}
+
+absl::string_view Value(const PGresult* r, int row, int col) {
+  return absl::string_view(PQgetvalue(r, row, col), PQgetlength(r, row, col));
+}
+
+int64_t BinaryInt(const PGresult* r, int row, int col) {
+  uint64_t v = 0;
+  for (char ch : Value(r, row, col)) v = (v << 8) | static_cast<unsigned char>(ch);
+  // Sign-extend a 4-byte int4.
+  if (PQgetlength(r, row, col) == 4) return static_cast<int32_t>(static_cast<uint32_t>(v));
+  return static_cast<int64_t>(v);
+}
+
+// Rows of kColumns as records.
+absl::StatusOr<std::vector<TaskRecord>> ReadRecords(const PGresult* r) {
+  std::vector<TaskRecord> rows;
+  const int n = PQntuples(r);
+  rows.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    TaskRecord& row = rows.emplace_back();
+    row.tenant = std::string(Value(r, i, 0));
+    row.fingerprint = std::string(Value(r, i, 1));
+    const absl::string_view blob = Value(r, i, 2);
+    if (!row.task.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+      return absl::InternalError("stored task does not parse as qwenimage.v1.Task");
+    }
+  }
+  return rows;
+}
+
+absl::StatusOr<std::optional<TaskRecord>> SelectOne(Connection& c, const std::string& sql,
+                                                    const Params& params) {
+  absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "select");
+  if (!r.ok()) return r.status();
+  absl::StatusOr<std::vector<TaskRecord>> rows = ReadRecords(r->get());
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::nullopt;
+  return std::move(rows->front());
+}
+
+// Whether `stored` is exactly the row `record` (serialized as `blob`) would have written: after
+// an attempt whose commit is unknown, that row is this call's own insert.
+bool IsOwnRow(const TaskRecord& stored, const TaskRecord& record, const std::string& blob) {
+  return stored.task.id() == record.task.id() && stored.tenant == record.tenant &&
+         stored.fingerprint == record.fingerprint && stored.task.SerializeAsString() == blob;
+}
+
+absl::Status SetDurability(Connection& c, Durability durability) {
+  const bool relaxed = durability == Durability::kRelaxed;
+  if (c.relaxed == relaxed) return absl::OkStatus();
+  absl::StatusOr<Result> r =
+      Exec(c, relaxed ? "SET synchronous_commit = off" : "SET synchronous_commit = on", Params(),
+           "set synchronous_commit");
+  if (!r.ok()) return r.status();
+  c.relaxed = relaxed;
+  return absl::OkStatus();
+}
+
+void IgnoreNotice(void*, const char*) {}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresTaskStore>> PostgresTaskStore::Open(Options options) {
+  if (options.pool_size < 1) return absl::InvalidArgumentError("pool_size must be at least 1");
+  std::unique_ptr<PostgresTaskStore> store(new PostgresTaskStore(std::move(options)));
+  if (absl::Status s = store->Migrate(); !s.ok()) return s;
+  // One pooled connection now, so that a wrong setting fails the start rather than a first call.
+  absl::StatusOr<std::unique_ptr<Connection>> c = store->Acquire();
+  if (!c.ok()) return c.status();
+  store->Release(*std::move(c));
+  return store;
+}
+
+PostgresTaskStore::PostgresTaskStore(Options options) : options_(std::move(options)) {}
+
+PostgresTaskStore::~PostgresTaskStore() {
+  std::vector<std::unique_ptr<Connection>> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    idle.swap(idle_);
+    open_ -= static_cast<int>(idle.size());
+  }
+}
+
+PostgresTaskStore::Stats PostgresTaskStore::stats() const {
+  return Stats{connections_opened_.load(), retries_.load()};
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> PostgresTaskStore::Connect(
+    absl::Duration statement_timeout) {
+  // libpq counts whole seconds and treats less than 2 as 2.
+  const std::string connect_timeout =
+      absl::StrCat(std::max<int64_t>(2, absl::ToInt64Seconds(options_.connect_timeout)));
+  // Processed in order: the DSN (expanded from dbname) comes last, so its settings win.
+  const char* keywords[] = {"connect_timeout",  "fallback_application_name", "keepalives",
+                            "keepalives_idle",  "keepalives_interval",       "keepalives_count",
+                            "dbname",           nullptr};
+  const char* values[] = {connect_timeout.c_str(), "qwen-image-gateway", "1", "30", "10", "3",
+                          options_.dsn.c_str(),    nullptr};
+  auto c = std::make_unique<Connection>(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (c->get() == nullptr) return absl::ResourceExhaustedError("postgres connect: out of memory");
+  if (PQstatus(c->get()) != CONNECTION_OK) {
+    // libpq's message names the host, port and user, never the password.
+    return absl::UnavailableError(
+        absl::StrCat("postgres connect: ", Trimmed(PQerrorMessage(c->get()))));
+  }
+  connections_opened_.fetch_add(1);
+  // NOTICEs ("relation already exists, skipping") would go to stderr.
+  PQsetNoticeProcessor(c->get(), IgnoreNotice, nullptr);
+  const int64_t timeout_ms = statement_timeout > absl::ZeroDuration()
+                                 ? std::max<int64_t>(1, absl::ToInt64Milliseconds(statement_timeout))
+                                 : 0;
+  // An int, so formatting it into the statement is safe (SET takes no bound parameters).
+  if (absl::Status s = ExecScript(*c, absl::StrCat("SET statement_timeout = ", timeout_ms),
+                                  "set statement_timeout");
+      !s.ok()) {
+    return s;
+  }
+  return c;
+}
+
+absl::Status PostgresTaskStore::Migrate() {
+  // A connection of its own, outside the pool, with a timeout long enough to wait for another
+  // replica's migration; closing it releases the lock whatever happens.
+  absl::StatusOr<std::unique_ptr<Connection>> connected = Connect(options_.migration_timeout);
+  if (!connected.ok()) return connected.status();
+  Connection& c = **connected;
+  description_ = absl::StrCat(PQuser(c.get()), "@", PQhost(c.get()), ":", PQport(c.get()), "/",
+                              PQdb(c.get()));
+  if (absl::StatusOr<Result> r = Exec(c, "SELECT pg_advisory_lock($1)",
+                                      Params().Int8(kMigrationLockKey), "migration lock");
+      !r.ok()) {
+    return r.status();
+  }
+  if (absl::Status s = ExecScript(c,
+                                  "CREATE TABLE IF NOT EXISTS schema_version ("
+                                  "  version integer PRIMARY KEY,"
+                                  "  applied_at timestamptz NOT NULL DEFAULT now())",
+                                  "create schema_version");
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<Result> r =
+      Exec(c, "SELECT coalesce(max(version), 0) FROM schema_version", Params(), "schema version");
+  if (!r.ok()) return r.status();
+  const int64_t version = BinaryInt(r->get(), 0, 0);
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("task database has schema version ", version, "; this build knows up to ",
+                     kSchemaVersion, ". Refusing to open it with an older gateway"));
+  }
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
+    // The step and its version row commit together; v is an int, so formatting it in is safe.
+    if (absl::Status s = ExecScript(
+            c,
+            absl::StrCat("BEGIN; ", kMigrations[v],
+                         "; INSERT INTO schema_version (version) VALUES (", v + 1, "); COMMIT"),
+            absl::StrCat("migration to v", v + 1));
+        !s.ok()) {
+      return s;
+    }
+  }
+  Exec(c, "SELECT pg_advisory_unlock($1)", Params().Int8(kMigrationLockKey), "migration unlock")
+      .IgnoreError();
+  return absl::OkStatus();
+}
+
+bool PostgresTaskStore::CanAcquire() const {
+  return !idle_.empty() || open_ < options_.pool_size;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> PostgresTaskStore::Acquire() {
+  std::unique_ptr<Connection> c;
+  {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &PostgresTaskStore::CanAcquire));
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++open_;  // the slot this call is about to fill
+    }
+  }
+  if (c != nullptr && !c->broken()) return c;
+  c.reset();  // an idle connection the server closed: replace it in its slot
+  absl::StatusOr<std::unique_ptr<Connection>> fresh = Connect(options_.statement_timeout);
+  if (!fresh.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+  }
+  return fresh;
+}
+
+void PostgresTaskStore::Release(std::unique_ptr<Connection> c) {
+  // A connection left inside a transaction (never expected: every statement autocommits) is not
+  // reused either.
+  if (c->broken() || PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
+    c.reset();
+    absl::MutexLock lock(&mu_);
+    --open_;
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  idle_.push_back(std::move(c));
+}
+
+absl::Status PostgresTaskStore::Run(
+    absl::string_view what,
+    const std::function<absl::Status(Connection&, bool maybe_committed)>& attempt) {
+  const int attempts = std::max(1, options_.max_attempts);
+  absl::Duration backoff = options_.retry_backoff;
+  bool maybe_committed = false;
+  absl::Status last;
+  for (int i = 0; i < attempts; ++i) {
+    if (i > 0) {
+      retries_.fetch_add(1);
+      absl::SleepFor(backoff);
+      backoff *= 2;
+    }
+    absl::StatusOr<std::unique_ptr<Connection>> c = Acquire();
+    if (!c.ok()) {
+      last = c.status();  // nothing was sent
+      continue;
+    }
+    absl::Status status = attempt(**c, maybe_committed);
+    const bool lost = (*c)->broken();
+    Release(*std::move(c));
+    if (!lost) return status;
+    // The statement may have reached the server and committed before the connection went.
+    maybe_committed = true;
+    last = status;
+  }
+  return absl::UnavailableError(
+      absl::StrCat("postgres ", what, ": no connection after ", attempts,
+                   " attempts; last: ", last.message()));
+}
+
+absl::StatusOr<TaskRecord> PostgresTaskStore::InsertOrGet(const TaskRecord& record,
+                                                          bool* inserted) {
+  const qwenimage::v1::Task& task = record.task;
+  if (task.id().empty()) return absl::InvalidArgumentError("task.id is required");
+  if (!task.has_create_time()) return absl::InvalidArgumentError("task.create_time is required");
+  std::string blob;
+  if (!task.SerializeToString(&blob)) return absl::InternalError("cannot serialize task");
+  const int64_t create_us = ToMicros(task.create_time());
+  const int64_t update_us = task.has_update_time() ? ToMicros(task.update_time()) : create_us;
+  Params insert;
+  insert.Text(task.id())
+      .Text(record.tenant)
+      .Text(task.request_id())
+      .Text(record.fingerprint)
+      .Int4(task.state())
+      .Text(task.spec().model())
+      .Int8(create_us)
+      .Int8(update_us)
+      .Text(task.upstream_task_id())
+      .Bytes(blob);
+  const std::string by_request_id =
+      absl::StrCat(kColumns, "WHERE tenant = $1 AND request_id = $2 AND request_id <> ''");
+  const std::string by_id = absl::StrCat(kColumns, "WHERE id = $1");
+
+  TaskRecord result;
+  bool was_inserted = false;
+  absl::Status status = Run("insert", [&](Connection& c, bool maybe_committed) -> absl::Status {
+    // Always synced: the caller is about to tell the client that the task exists.
+    if (absl::Status s = SetDurability(c, Durability::kSynced); !s.ok()) return s;
+    // The task holding the request_id may be deleted between the insert and the read; then the
+    // insert is tried again (a few times: each round needs a delete racing it).
+    for (int round = 0; round < 3; ++round) {
+      std::string constraint;
+      absl::StatusOr<Result> r = Exec(c, kInsert, insert, "insert", &constraint);
+      if (!r.ok() && !absl::IsAlreadyExists(r.status())) return r.status();
+      if (r.ok() && options_.lose_reply_after_write_for_testing &&
+          options_.lose_reply_after_write_for_testing()) {
+        c.MarkBroken();
+        return absl::UnavailableError("postgres insert: reply lost (test hook)");
+      }
+      if (r.ok() && RowsAffected(r->get()) == 1) {
+        was_inserted = true;
+        result = record;
+        return absl::OkStatus();
+      }
+      // No row: the request_id is taken. 23505: the id or the upstream id is taken, which is
+      // still a retry if the request_id matches too.
+      if (!task.request_id().empty()) {
+        absl::StatusOr<std::optional<TaskRecord>> existing =
+            SelectOne(c, by_request_id, Params().Text(record.tenant).Text(task.request_id()));
+        if (!existing.ok()) return existing.status();
+        if (existing->has_value()) {
+          was_inserted = maybe_committed && IsOwnRow(**existing, record, blob);
+          result = **std::move(existing);
+          return absl::OkStatus();
+        }
+        if (r.ok()) continue;
+      }
+      if (maybe_committed) {
+        absl::StatusOr<std::optional<TaskRecord>> own =
+            SelectOne(c, by_id, Params().Text(task.id()));
+        if (!own.ok()) return own.status();
+        if (own->has_value() && IsOwnRow(**own, record, blob)) {
+          was_inserted = true;
+          result = record;
+          return absl::OkStatus();
+        }
+      }
+      if (constraint == kUpstreamIdIndex) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("upstream task ", task.upstream_task_id(), " is held by another task"));
+      }
+      return absl::AlreadyExistsError(absl::StrCat("task ", task.id(), " already exists"));
+    }
+    return absl::AbortedError(
+        "postgres insert: the task holding this request_id was deleted during the insert, "
+        "repeatedly");
+  });
+  if (!status.ok()) return status;
+  if (inserted != nullptr) *inserted = was_inserted;
+  return result;
+}
+
+absl::StatusOr<TaskRecord> PostgresTaskStore::Get(absl::string_view task_id) {
+  const std::string sql = absl::StrCat(kColumns, "WHERE id = $1");
+  std::optional<TaskRecord> found;
+  absl::Status status = Run("get", [&](Connection& c, bool) -> absl::Status {
+    absl::StatusOr<std::optional<TaskRecord>> row = SelectOne(c, sql, Params().Text(task_id));
+    if (!row.ok()) return row.status();
+    found = *std::move(row);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!found.has_value()) return absl::NotFoundError(absl::StrCat("task ", task_id, " not found"));
+  return *std::move(found);
+}
+
+absl::Status PostgresTaskStore::Update(const TaskRecord& record, Durability durability) {
+  const qwenimage::v1::Task& task = record.task;
+  std::string blob;
+  if (!task.SerializeToString(&blob)) return absl::InternalError("cannot serialize task");
+  const int64_t update_us =
+      ToMicros(task.has_update_time() ? task.update_time() : task.create_time());
+  Params params;
+  params.Int4(task.state())
+      .Text(task.spec().model())
+      .Int8(update_us)
+      .Text(task.upstream_task_id())
+      .Bytes(blob)
+      .Text(task.id());
+  // The same full row every time: running it again after an unknown commit writes nothing new.
+  return Run("update", [&](Connection& c, bool) -> absl::Status {
+    if (absl::Status s = SetDurability(c, durability); !s.ok()) return s;
+    absl::StatusOr<Result> r = Exec(
+        c,
+        "UPDATE tasks SET state = $1, model = $2, update_time_us = $3, upstream_task_id = $4,"
+        " task = $5 WHERE id = $6",
+        params, "update");
+    if (!r.ok()) {
+      // The only unique index an UPDATE can break is tasks_by_upstream_id (the id is the key it
+      // looks up by, and request_id is not written). The statement rolled back.
+      if (absl::IsAlreadyExists(r.status())) {
+        return absl::AlreadyExistsError(absl::StrCat("upstream task ", task.upstream_task_id(),
+                                                     " is already held by a task other than ",
+                                                     task.id()));
+      }
+      return r.status();
+    }
+    if (options_.lose_reply_after_write_for_testing &&
+        options_.lose_reply_after_write_for_testing()) {
+      c.MarkBroken();
+      return absl::UnavailableError("postgres update: reply lost (test hook)");
+    }
+    if (RowsAffected(r->get()) == 0) {
+      return absl::NotFoundError(absl::StrCat("task ", task.id(), " not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> PostgresTaskStore::FindByUpstreamId(
+    absl::string_view upstream_task_id) {
+  if (upstream_task_id.empty()) return absl::NotFoundError("an empty upstream id is no claim");
+  std::optional<std::string> id;
+  absl::Status status = Run("find by upstream id", [&](Connection& c, bool) -> absl::Status {
+    // The redundant `<> ''` lets the planner prove the partial index tasks_by_upstream_id applies.
+    absl::StatusOr<Result> r =
+        Exec(c, "SELECT id FROM tasks WHERE upstream_task_id = $1 AND upstream_task_id <> ''",
+             Params().Text(upstream_task_id), "find by upstream id");
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) > 0) id = std::string(Value(r->get(), 0, 0));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!id.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no task holds upstream task ", upstream_task_id));
+  }
+  return *std::move(id);
+}
+
+absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::List(const ListQuery& query) {
+  if (query.limit <= 0) return absl::InvalidArgumentError("limit must be positive");
+  const std::set<int> states(query.states.begin(), query.states.end());
+  Params params;
+  int n = 1;
+  std::string sql = absl::StrCat(kColumns, "WHERE tenant = $1");
+  params.Text(query.tenant);
+  if (!states.empty()) {
+    absl::StrAppend(&sql, " AND state = ANY($", ++n, ")");
+    params.Int4Array(states);
+  }
+  if (!query.model.empty()) {
+    absl::StrAppend(&sql, " AND model = $", ++n);
+    params.Text(query.model);
+  }
+  if (query.created_at_or_after) {
+    absl::StrAppend(&sql, " AND create_time_us >= $", ++n);
+    params.Int8(absl::ToUnixMicros(*query.created_at_or_after));
+  }
+  if (query.created_before) {
+    absl::StrAppend(&sql, " AND create_time_us < $", ++n);
+    params.Int8(absl::ToUnixMicros(*query.created_before));
+  }
+  if (query.after) {
+    absl::StrAppend(&sql, " AND (create_time_us, id) < ($", n + 1, ", $", n + 2, ")");
+    n += 2;
+    params.Int8(absl::ToUnixMicros(query.after->create_time)).Text(query.after->id);
+  }
+  absl::StrAppend(&sql, " ORDER BY create_time_us DESC, id DESC LIMIT $", ++n);
+  params.Int8(query.limit);
+
+  std::vector<TaskRecord> rows;
+  absl::Status status = Run("list", [&](Connection& c, bool) -> absl::Status {
+    absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "list");
+    if (!r.ok()) return r.status();
+    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
+    if (!read.ok()) return read.status();
+    rows = *std::move(read);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return rows;
+}
+
+absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::ListUnfinished() {
+  const std::string sql =
+      absl::StrCat(kColumns, "WHERE " QWENIMAGE_UNFINISHED " ORDER BY create_time_us, id");
+  std::vector<TaskRecord> rows;
+  absl::Status status = Run("list unfinished", [&](Connection& c, bool) -> absl::Status {
+    absl::StatusOr<Result> r = Exec(c, sql.c_str(), Params(), "list unfinished");
+    if (!r.ok()) return r.status();
+    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
+    if (!read.ok()) return read.status();
+    rows = *std::move(read);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return rows;
+}
+
+absl::Status PostgresTaskStore::Delete(absl::string_view task_id) {
+  return Run("delete", [&](Connection& c, bool maybe_committed) -> absl::Status {
+    absl::StatusOr<Result> r =
+        Exec(c, "DELETE FROM tasks WHERE id = $1", Params().Text(task_id), "delete");
+    if (!r.ok()) return r.status();
+    if (options_.lose_reply_after_write_for_testing &&
+        options_.lose_reply_after_write_for_testing()) {
+      c.MarkBroken();
+      return absl::UnavailableError("postgres delete: reply lost (test hook)");
+    }
+    // Gone after an attempt that may have committed: that attempt deleted it.
+    if (RowsAffected(r->get()) == 0 && !maybe_committed) {
+      return absl::NotFoundError(absl::StrCat("task ", task_id, " not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+#undef QWENIMAGE_UNFINISHED
+
+}  // namespace qwenimage::store
