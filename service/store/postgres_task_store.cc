@@ -70,7 +70,8 @@ constexpr const char* kMigrations[] = {
     "CREATE UNIQUE INDEX tasks_by_upstream_id ON tasks (upstream_task_id)"
     "  WHERE upstream_task_id <> '';"
     "CREATE INDEX tasks_by_tenant_time ON tasks (tenant, create_time_us DESC, id DESC);"
-    "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE " QWENIMAGE_UNFINISHED ";"
+    "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE " QWENIMAGE_UNFINISHED
+    ";"
     "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresTaskStore::kSchemaVersion,
@@ -161,7 +162,9 @@ absl::Status StatementError(Connection& c, const PGresult* r, absl::string_view 
     return absl::UnavailableError(message);
   }
   if (sqlstate == "23505") {
-    if (constraint != nullptr) *constraint = Trimmed(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
+    if (constraint != nullptr) {
+      *constraint = Trimmed(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
+    }
     return absl::AlreadyExistsError(message);
   }
   // statement_timeout: the statement was cancelled and rolled back.
@@ -295,11 +298,17 @@ absl::StatusOr<std::unique_ptr<Connection>> PostgresTaskStore::Connect(
   const std::string connect_timeout =
       absl::StrCat(std::max<int64_t>(2, absl::ToInt64Seconds(options_.connect_timeout)));
   // Processed in order: the DSN (expanded from dbname) comes last, so its settings win.
-  const char* keywords[] = {"connect_timeout",  "fallback_application_name", "keepalives",
-                            "keepalives_idle",  "keepalives_interval",       "keepalives_count",
-                            "dbname",           nullptr};
-  const char* values[] = {connect_timeout.c_str(), "qwen-image-gateway", "1", "30", "10", "3",
-                          options_.dsn.c_str(),    nullptr};
+  const char* keywords[] = {
+      "connect_timeout",     "fallback_application_name", "keepalives", "keepalives_idle",
+      "keepalives_interval", "keepalives_count",          "dbname",     nullptr};
+  const char* values[] = {connect_timeout.c_str(),
+                          "qwen-image-gateway",
+                          "1",
+                          "30",
+                          "10",
+                          "3",
+                          options_.dsn.c_str(),
+                          nullptr};
   auto c = std::make_unique<Connection>(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (c->get() == nullptr) return absl::ResourceExhaustedError("postgres connect: out of memory");
   if (PQstatus(c->get()) != CONNECTION_OK) {
@@ -310,9 +319,10 @@ absl::StatusOr<std::unique_ptr<Connection>> PostgresTaskStore::Connect(
   connections_opened_.fetch_add(1);
   // NOTICEs ("relation already exists, skipping") would go to stderr.
   PQsetNoticeProcessor(c->get(), IgnoreNotice, nullptr);
-  const int64_t timeout_ms = statement_timeout > absl::ZeroDuration()
-                                 ? std::max<int64_t>(1, absl::ToInt64Milliseconds(statement_timeout))
-                                 : 0;
+  const int64_t timeout_ms =
+      statement_timeout > absl::ZeroDuration()
+          ? std::max<int64_t>(1, absl::ToInt64Milliseconds(statement_timeout))
+          : 0;
   // An int, so formatting it into the statement is safe (SET takes no bound parameters).
   if (absl::Status s = ExecScript(*c, absl::StrCat("SET statement_timeout = ", timeout_ms),
                                   "set statement_timeout");
@@ -328,8 +338,8 @@ absl::Status PostgresTaskStore::Migrate() {
   absl::StatusOr<std::unique_ptr<Connection>> connected = Connect(options_.migration_timeout);
   if (!connected.ok()) return connected.status();
   Connection& c = **connected;
-  description_ = absl::StrCat(PQuser(c.get()), "@", PQhost(c.get()), ":", PQport(c.get()), "/",
-                              PQdb(c.get()));
+  description_ =
+      absl::StrCat(PQuser(c.get()), "@", PQhost(c.get()), ":", PQport(c.get()), "/", PQdb(c.get()));
   if (absl::StatusOr<Result> r = Exec(c, "SELECT pg_advisory_lock($1)",
                                       Params().Int8(kMigrationLockKey), "migration lock");
       !r.ok()) {
@@ -368,9 +378,7 @@ absl::Status PostgresTaskStore::Migrate() {
   return absl::OkStatus();
 }
 
-bool PostgresTaskStore::CanAcquire() const {
-  return !idle_.empty() || open_ < options_.pool_size;
-}
+bool PostgresTaskStore::CanAcquire() const { return !idle_.empty() || open_ < options_.pool_size; }
 
 absl::StatusOr<std::unique_ptr<Connection>> PostgresTaskStore::Acquire() {
   std::unique_ptr<Connection> c;
@@ -432,9 +440,8 @@ absl::Status PostgresTaskStore::Run(
     maybe_committed = true;
     last = status;
   }
-  return absl::UnavailableError(
-      absl::StrCat("postgres ", what, ": no connection after ", attempts,
-                   " attempts; last: ", last.message()));
+  return absl::UnavailableError(absl::StrCat("postgres ", what, ": no connection after ", attempts,
+                                             " attempts; last: ", last.message()));
 }
 
 absl::StatusOr<TaskRecord> PostgresTaskStore::InsertOrGet(const TaskRecord& record,
@@ -550,11 +557,11 @@ absl::Status PostgresTaskStore::Update(const TaskRecord& record, Durability dura
   // The same full row every time: running it again after an unknown commit writes nothing new.
   return Run("update", [&](Connection& c, bool) -> absl::Status {
     if (absl::Status s = SetDurability(c, durability); !s.ok()) return s;
-    absl::StatusOr<Result> r = Exec(
-        c,
-        "UPDATE tasks SET state = $1, model = $2, update_time_us = $3, upstream_task_id = $4,"
-        " task = $5 WHERE id = $6",
-        params, "update");
+    absl::StatusOr<Result> r =
+        Exec(c,
+             "UPDATE tasks SET state = $1, model = $2, update_time_us = $3, upstream_task_id = $4,"
+             " task = $5 WHERE id = $6",
+             params, "update");
     if (!r.ok()) {
       // The only unique index an UPDATE can break is tasks_by_upstream_id (the id is the key it
       // looks up by, and request_id is not written). The statement rolled back.

@@ -155,9 +155,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   server->dir_ = templ;
   server->log_path_ = server->dir_ + "/server.log";
   const std::string pwfile = server->dir_ + "/pwfile";
-  {
-    std::ofstream(pwfile) << kPassword << "\n";
-  }
+  { std::ofstream(pwfile) << kPassword << "\n"; }
   for (const std::string& path : {server->dir_, pwfile}) {
     if (as.switch_user && chown(path.c_str(), as.uid, as.gid) != 0) {
       return absl::InternalError(absl::StrCat("chown ", path, ": ", std::strerror(errno)));
@@ -169,11 +167,10 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   // -N: no fsync of the new cluster; tests do not survive power loss anyway.
   const int log = open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) return absl::InternalError("cannot open the server log");
-  const pid_t initdb =
-      Spawn({bin + "/initdb", "-D", server->dir_ + "/data", "-U", "postgres", "-E", "UTF8",
-             "--no-locale", "-N", "--auth-local=trust", "--auth-host=scram-sha-256",
-             "--pwfile=" + pwfile},
-            as, server->dir_, log, /*die_with_parent=*/true);
+  const pid_t initdb = Spawn(
+      {bin + "/initdb", "-D", server->dir_ + "/data", "-U", "postgres", "-E", "UTF8", "--no-locale",
+       "-N", "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=" + pwfile},
+      as, server->dir_, log, /*die_with_parent=*/true);
   close(log);
   if (initdb < 0) return absl::InternalError("fork failed");
   if (const int rc = WaitExit(initdb); rc != 0) {
@@ -197,10 +194,26 @@ absl::Status PostgresServer::StartOnce(bool* port_taken) {
   if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
   RunAs as{geteuid() == 0, uid_, gid_};
   // fsync off and a small footprint: a test cluster, rebuilt for every test process.
-  pid_ = Spawn({BinDir() + "/postgres", "-D", dir_ + "/data", "-p", absl::StrCat(port_), "-k",
-                dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                "full_page_writes=off", "-c", "synchronous_commit=on", "-c",
-                "shared_buffers=16MB", "-c", "max_connections=100", "-c",
+  pid_ = Spawn({BinDir() + "/postgres",
+                "-D",
+                dir_ + "/data",
+                "-p",
+                absl::StrCat(port_),
+                "-k",
+                dir_,
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "synchronous_commit=on",
+                "-c",
+                "shared_buffers=16MB",
+                "-c",
+                "max_connections=100",
+                "-c",
                 "shared_preload_libraries=pg_stat_statements"},
                as, dir_, out[1], /*die_with_parent=*/true);
   close(out[1]);
@@ -259,8 +272,8 @@ std::string PostgresServer::Dsn(absl::string_view database) const {
 }
 
 std::string PostgresServer::SocketDsn(absl::string_view database) const {
-  return absl::StrCat("host=", Quoted(dir_), " port=", port_, " user=postgres dbname=",
-                      Quoted(database));
+  return absl::StrCat("host=", Quoted(dir_), " port=", port_,
+                      " user=postgres dbname=", Quoted(database));
 }
 
 absl::StatusOr<std::string> PostgresServer::CreateDatabase() {
@@ -268,7 +281,8 @@ absl::StatusOr<std::string> PostgresServer::CreateDatabase() {
   if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
     absl::StrAppend(&name, "_", info->name());
   }
-  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? absl::ascii_tolower(c) : '_';
+  for (char& c : name)
+    c = std::isalnum(static_cast<unsigned char>(c)) ? absl::ascii_tolower(c) : '_';
   name.resize(std::min<size_t>(name.size(), 63));
   if (absl::Status s = Exec("postgres", absl::StrCat("CREATE DATABASE \"", name, "\"")); !s.ok()) {
     return s;

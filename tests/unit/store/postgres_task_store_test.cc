@@ -63,9 +63,9 @@ class PostgresTaskStoreTest : public ::testing::Test {
   // Terminates every server backend of the store(s) on this database and waits until they are
   // gone, as an operator's pg_terminate_backend or a server restart would.
   void TerminateStoreConnections() {
-    std::vector<std::string> terminated =
-        Query("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
-              " WHERE datname = current_database() AND application_name = 'qwen-image-gateway'");
+    std::vector<std::string> terminated = Query(
+        "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = 'qwen-image-gateway'");
     ASSERT_FALSE(terminated.empty());
     for (const std::string& ok : terminated) EXPECT_EQ(ok, "t");
   }
@@ -82,7 +82,8 @@ TEST_F(PostgresTaskStoreTest, MigrationsRunOnceUnderConcurrentOpens) {
   for (int i = 0; i < kOpeners; ++i) {
     threads.emplace_back([&] {
       go.WaitForNotification();
-      absl::StatusOr<std::unique_ptr<PostgresTaskStore>> store = PostgresTaskStore::Open(Defaults());
+      absl::StatusOr<std::unique_ptr<PostgresTaskStore>> store =
+          PostgresTaskStore::Open(Defaults());
       if (store.ok()) {
         opened.fetch_add(1);
       } else {

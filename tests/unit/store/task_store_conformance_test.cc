@@ -533,8 +533,8 @@ TEST_P(TaskStoreConformanceTest, ConcurrentClaimsOfOneUpstreamIdHaveOneWinner) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kTasks; ++i) {
     threads.emplace_back([&, i] {
-      TaskRecord r = MakeRecord(absl::StrCat("t", i), "acme", 1000 + i,
-                                qwenimage::v1::TASK_STATE_RUNNING);
+      TaskRecord r =
+          MakeRecord(absl::StrCat("t", i), "acme", 1000 + i, qwenimage::v1::TASK_STATE_RUNNING);
       r.task.set_upstream_task_id("up-contested");
       absl::Status status = store_->Update(r);
       if (status.ok()) {
