@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libsqlite3-dev libpq-dev libpng-dev libgtest-dev libgmock-dev
   python3-grpcio python3-protobuf nodejs npm prometheus
   clang-14 libfuzzer-14-dev
+  postgresql  # PostgreSQL 15 (initdb, postgres) for the PostgreSQL store tests
 )
 
 missing=()
