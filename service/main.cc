@@ -247,8 +247,7 @@ int main(int argc, char** argv) {
         absl::Status reloaded = running->ReloadApiKey();
         spdlog::warn("signal {}: API key file re-read{}{}", sig, reloaded.ok() ? "" : ": ",
                      std::string(reloaded.message()));
-        absl::Status tokens = running->ReloadTokens();
-        if (!tokens.ok()) spdlog::error("signal {}: {}", sig, std::string(tokens.message()));
+        (void)running->ReloadTokens();  // logs what it did
       } else if (sig == SIGUSR1 || sig == SIGUSR2) {
         spdlog::level::level_enum level =
             qwenimage::logging::StepLogLevel(sig == SIGUSR1 ? 1 : -1);

@@ -227,6 +227,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::GenerateImagesStre
 grpc::ServerUnaryReactor* ImageServiceImpl::ListModels(grpc::CallbackServerContext* ctx,
                                                        const v1::ListModelsRequest* request,
                                                        v1::ListModelsResponse* response) {
+  auth::Principal principal;  // the catalog and queue lengths are for callers too
+  if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   for (const dashscope::ModelInfo& info : catalog_.models()) {
     v1::Model* model = response->add_models();
     tasks::ToProto(info, model);

@@ -323,7 +323,10 @@ void Gateway::Shutdown(absl::Duration grace) {
 
 absl::Status Gateway::ReloadTokens() {
   absl::StatusOr<bool> reloaded = parts_->authenticator->Reload();
-  if (!reloaded.ok()) return reloaded.status();
+  if (!reloaded.ok()) {
+    spdlog::error("{}", std::string(reloaded.status().message()));
+    return reloaded.status();
+  }
   if (*reloaded) {
     spdlog::info("tokens file {} re-read: {} tokens, {} identities", parts_->options.tokens_file,
                  parts_->authenticator->token_count(), parts_->authenticator->identity_count());

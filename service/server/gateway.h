@@ -64,8 +64,8 @@ class Gateway {
   void Shutdown(absl::Duration grace);
   // Re-reads the API key file now (SIGHUP); OK without a key file.
   absl::Status ReloadApiKey();
-  // Re-reads the tokens file now (SIGHUP); OK with --auth=none. A bad file keeps the tokens in
-  // use and is the returned error.
+  // Re-reads the tokens file now (SIGHUP) and logs the outcome; OK with --auth=none. A bad file
+  // keeps the tokens in use and is the returned error.
   absl::Status ReloadTokens();
   // Blocks until Shutdown() has completed.
   void Wait();
