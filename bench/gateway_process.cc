@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<Environment>> Environment::Start(
                                "--metrics_listen=127.0.0.1:0",
                                "--data_dir=" + options.work_dir + "/data",
                                "--dashscope_base_url=" + env->sim_->base_url(),
-                               "--allow_loopback_downloads", "--auth=none",
+                               "--allow_loopback_downloads", "--insecure", "--auth=none",
                                "--log_level=warn"},
       std::vector<std::string>{absl::StrCat("DASHSCOPE_API_KEY=", kBenchApiKey)},
       options.work_dir + "/gateway.log");

@@ -43,6 +43,17 @@ ABSL_FLAG(std::string, tokens_file, "",
           "tenant and its quotas (a mounted secret; re-read when it changes and on SIGHUP)");
 ABSL_FLAG(absl::Duration, tokens_poll_interval, absl::Seconds(2),
           "how often --tokens_file is checked for changes");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the gRPC listener (with --tls_key); re-read when it changes");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert; re-read when it changes");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: mTLS, every client must present a certificate they issued "
+          "(re-read when it changes)");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
+          "how often the TLS files are checked for new contents (whole seconds, >= 1s)");
+ABSL_FLAG(bool, insecure, false,
+          "serve gRPC in plaintext on purpose (without TLS the gateway refuses to start unless "
+          "this or --simulate is given)");
 ABSL_FLAG(std::string, sim_task_duration, "200ms..600ms",
           "with --simulate: simulated task duration, fixed (\"2s\") or a range (\"1s..3s\")");
 ABSL_FLAG(std::string, store, "sqlite", "task store: sqlite (embedded, under --data_dir)");
@@ -132,6 +143,11 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   }
   o.dashscope_base_url = absl::GetFlag(FLAGS_dashscope_base_url);
   o.simulate = absl::GetFlag(FLAGS_simulate);
+  o.transport.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  o.transport.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.transport.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  o.transport.tls_reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  o.transport.insecure = absl::GetFlag(FLAGS_insecure);
   if (const std::string auth = absl::GetFlag(FLAGS_auth); !auth.empty()) {
     absl::StatusOr<qwenimage::auth::AuthMode> mode = qwenimage::auth::ParseAuthMode(auth);
     if (!mode.ok()) return mode.status();
@@ -185,7 +201,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "qwen-image-gateway: gRPC gateway to Alibaba Cloud DashScope Qwen-Image.\n"
       "  qwen-image-gateway --simulate            # offline, with the built-in simulator\n"
-      "  DASHSCOPE_API_KEY=sk-... qwen-image-gateway --region=singapore");
+      "  DASHSCOPE_API_KEY=sk-... qwen-image-gateway --region=singapore \\\n"
+      "      --tls_cert=server.pem --tls_key=server.key   # or --insecure for plaintext");
   absl::ParseCommandLine(argc, argv);
   // Debian builds Abseil without NDEBUG, which leaves Mutex deadlock detection on: a lock-order
   // graph updated on every lock. The tests keep it; the service does not pay for it.

@@ -22,9 +22,13 @@ struct GlobalOptions {
   bool json = false;
   std::string tenant;
   absl::Duration timeout = absl::Seconds(30);
+  // Sent as `authorization: Bearer <token>`; never printed. At most one of the two.
+  std::string token;
+  std::string token_file;  // the token is the file's contents without a trailing newline
+  std::string tls_ca;      // PEM CA certificates: the channel is TLS; else plaintext
 };
 
-// Registers --server, --json, --tenant and --timeout.
+// Registers --server, --json, --tenant, --timeout, --token, --token_file and --tls_ca.
 void AddGlobalFlags(FlagSet* flags, GlobalOptions* options);
 extern const char kGlobalFlagsHelp[];
 
@@ -49,8 +53,8 @@ class Invocation {
   const GlobalOptions& options() const { return options_; }
   Output& out() { return *output_; }
   v1::ImageService::Stub& stub();
-  // A context carrying the tenant, with the --timeout deadline unless `wait` (streams that
-  // last as long as the task).
+  // A context carrying the token and the tenant, with the --timeout deadline unless `wait`
+  // (streams that last as long as the task).
   std::unique_ptr<grpc::ClientContext> NewContext(bool wait = false) const;
 
   // Prints `status` with its details and returns the matching exit code.
@@ -63,7 +67,12 @@ class Invocation {
   std::vector<std::string> positional_;
   GlobalOptions options_;
   std::optional<Output> output_;
+  // Reads --token_file and --tls_ca; errors name the flag and file, never the token.
+  absl::Status LoadConnectionFiles();
+
   std::unique_ptr<v1::ImageService::Stub> stub_;
+  std::string token_;   // resolved from --token or --token_file
+  std::string ca_pem_;  // contents of --tls_ca
   int exit_code_ = 0;
 };
 

@@ -22,6 +22,7 @@
 #include "service/metrics/metrics.h"
 #include "service/metrics/metrics_server.h"
 #include "service/metrics/task_metrics.h"
+#include "service/server/transport.h"
 #include "service/server/upstream_probe.h"
 #include "service/store/dir_image_store.h"
 #include "service/store/sqlite_task_store.h"
@@ -158,6 +159,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   Parts& p = *parts;
   p.options = std::move(options);
   GatewayOptions& o = p.options;
+  // First, so that a transport mistake stops the start before anything else is opened.
+  absl::StatusOr<ListenerCredentials> transport =
+      BuildListenerCredentials(o.transport, o.simulate);
+  if (!transport.ok()) return transport.status();
   p.metrics = std::make_unique<metrics::Metrics>();
   p.task_metrics = std::make_unique<metrics::TaskMetrics>(
       *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); });
@@ -259,7 +264,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
                                                      o.heartbeat_interval);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &p.port);
+  builder.AddListeningPort(o.listen, transport->credentials, &p.port);
   builder.RegisterService(p.images.get());
   builder.RegisterService(p.health.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -275,8 +280,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   p.probe = std::make_unique<UpstreamProbe>(*p.http, p.base_url, o.upstream_probe_interval,
                                             [&p] { MarkReady(p); });
   p.probe->WaitFirstAttempt();
-  spdlog::info("qwen-image-gateway listening on port {} (region {}, store {})", p.port, o.region,
-               o.data_dir);
+  spdlog::info("qwen-image-gateway listening on port {}, {} (region {}, store {})", p.port,
+               transport->description, o.region, o.data_dir);
   return std::unique_ptr<Gateway>(new Gateway(std::move(parts)));
 }
 

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/auth/authenticator.h"
+#include "service/server/transport.h"
 #include "service/simulator/simulator.h"
 #include "service/tasks/task_manager.h"
 
@@ -34,6 +35,9 @@ struct GatewayOptions {
   std::optional<auth::AuthMode> auth_mode;
   std::string tokens_file;
   absl::Duration tokens_poll_interval = absl::Seconds(2);
+  // The gRPC listener: TLS/mTLS from certificate files, or plaintext with transport.insecure or
+  // simulate (else Start() refuses).
+  TransportOptions transport;
   simulator::SimulatorOptions simulator;
   // Image downloads: https from hosts ending in one of these suffixes (loopback is added with
   // --simulate).

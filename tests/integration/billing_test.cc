@@ -58,6 +58,7 @@ class BillingTest : public GatewayFixture {
     sim_options_.random_seed = 20260110;
 
     options_.simulate = false;
+    options_.transport.insecure = true;
     options_.api_key = kApiKey;
     options_.allow_loopback_downloads = true;
     options_.metrics_listen = "127.0.0.1:0";

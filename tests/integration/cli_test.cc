@@ -14,6 +14,7 @@
 #include "service/store/sha256.h"
 #include "tests/integration/gateway_fixture.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_certs.h"
 
 namespace qwenimage::testing {
 namespace {
@@ -262,6 +263,59 @@ TEST_F(CliTest, DownloadVerifiesAndWritesImages) {
 
   EXPECT_EQ(Run({"download", id, "--index=7"}).exit_code, 5);
   EXPECT_EQ(Run({"download", "no-such-task"}).exit_code, 5);
+}
+
+TEST_F(CliTest, TlsCaMakesTheChannelTls) {
+  if (!OpensslAvailable()) {
+    if (InCi()) FAIL() << "openssl is required in CI";
+    GTEST_SKIP() << "SKIP: no openssl command";
+  }
+  TestPki pki(work_dir_ + "/pki");
+  absl::StatusOr<CertFiles> ca = pki.MakeCa("ca");
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  absl::StatusOr<CertFiles> server = pki.MakeServerCert(*ca, "server");
+  ASSERT_TRUE(server.ok()) << server.status();
+  options_.transport.tls_cert = server->cert;
+  options_.transport.tls_key = server->key;
+  StartGateway();
+
+  CliResult tls = Run({"--tls_ca=" + ca->cert, "models"});
+  EXPECT_EQ(tls.exit_code, 0) << tls.err;
+  EXPECT_NE(tls.out.find("qwen-image-plus"), std::string::npos) << tls.out;
+  EXPECT_EQ(Run({"models", "--timeout=5s"}).exit_code, 4);  // plaintext to a TLS listener
+  CliResult missing = Run({"--tls_ca=" + work_dir_ + "/no-ca.pem", "models"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--tls_ca " + work_dir_ + "/no-ca.pem: cannot read"),
+            std::string::npos)
+      << missing.err;
+}
+
+TEST_F(CliTest, TokenFlagsAreCheckedAndTheTokenNeverPrinted) {
+  StartGateway();
+  const std::string token = "qwt-cli-secret-0123456789";
+  const std::string file = work_dir_ + "/token";
+  std::ofstream(file) << token << "\n";
+  // A trailing newline is dropped: the token is valid metadata and the call goes through.
+  CliResult from_file = Run({"--token_file=" + file, "models"});
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.err;
+
+  CliResult both = Run({"--token=" + token, "--token_file=" + file, "models"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("not both"), std::string::npos) << both.err;
+  CliResult missing = Run({"--token_file=" + work_dir_ + "/no-token", "models"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--token_file " + work_dir_ + "/no-token: cannot read"),
+            std::string::npos)
+      << missing.err;
+  const std::string bad_file = work_dir_ + "/bad-token";
+  std::ofstream(bad_file) << token << " and more\n";
+  CliResult bad = Run({"--token_file=" + bad_file, "models"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("printable ASCII"), std::string::npos) << bad.err;
+  for (const CliResult* r : {&from_file, &both, &missing, &bad}) {
+    EXPECT_EQ(r->out.find(token), std::string::npos) << r->out;
+    EXPECT_EQ(r->err.find(token), std::string::npos) << r->err;
+  }
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ class CrashTest : public ::testing::Test {
                                      "--dashscope_base_url=" + sim_->base_url(),
                                      "--allow_loopback_downloads",
                                      "--auth=none",
+                                     "--insecure",
                                      "--max_running=6",
                                      "--submits_per_second=0",
                                      "--min_poll_interval=50ms"};

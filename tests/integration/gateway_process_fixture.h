@@ -41,7 +41,8 @@ class GatewayProcessTest : public ::testing::Test {
                                      "--data_dir=" + dir_,
                                      "--dashscope_base_url=" + sim_->base_url(),
                                      "--allow_loopback_downloads",
-                                     "--auth=none"};
+                                     "--auth=none",
+                                     "--insecure"};
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     auto gw = std::make_unique<Subprocess>(
         argv, std::vector<std::string>{std::string("DASHSCOPE_API_KEY=") + kApiKey},

@@ -43,6 +43,7 @@ class LimitsFaultsTest : public GatewayFixture {
     sim_ = *simulator::Simulator::Start(sim);
 
     options_.simulate = false;
+    options_.transport.insecure = true;
     options_.api_key = "sk-limits-test";
     options_.dashscope_base_url = sim_->base_url();
     options_.allow_loopback_downloads = true;

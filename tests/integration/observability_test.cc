@@ -158,6 +158,7 @@ TEST_F(ObservabilityTest, ReadyOnlyOnceUpstreamAnswersAndNotDuringDrain) {
 
 TEST_F(ObservabilityTest, NotReadyWhileUpstreamIsUnreachable) {
   options_.simulate = false;
+  options_.transport.insecure = true;
   options_.api_key = "sk-unreachable-test";
   options_.dashscope_base_url = "http://127.0.0.1:1/api/v1";  // nothing listens on port 1
   options_.upstream_probe_interval = absl::Milliseconds(100);

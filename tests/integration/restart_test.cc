@@ -37,7 +37,7 @@ TEST_F(RestartTest, KilledGatewayResumesTheTaskWithoutResubmitting) {
 
 TEST_F(RestartTest, RefusesToStartWithoutAKey) {
   Subprocess gw({QWENIMAGE_GATEWAY_BINARY, "--listen=127.0.0.1:0", "--metrics_listen=",
-                 "--data_dir=" + dir_},
+                 "--data_dir=" + dir_, "--insecure"},
                 {"DASHSCOPE_API_KEY="}, dir_ + "/nokey.log");
   EXPECT_NE(gw.Wait(), 0);
   std::ifstream log(dir_ + "/nokey.log");
