@@ -36,8 +36,16 @@ fi
 export BUILD_DIR="${BUILD_DIR:-build}"
 scripts/build.sh
 
+# Every file a test writes (gateway logs, data directories) goes here, so that the logs can be
+# searched for secrets afterwards.
+export TEST_TMPDIR="$PWD/$BUILD_DIR/test-tmp"
+rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR" && chmod 755 "$TEST_TMPDIR"
+
 echo "== unit and integration tests (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j 2 --timeout 600
+
+echo "== no secret in any test log (scripts/check_logs_for_secrets.sh)"
+scripts/check_logs_for_secrets.sh "$BUILD_DIR/Testing/Temporary/LastTest.log" "$TEST_TMPDIR"
 
 # Fuzzing (tests/fuzz): a bounded run of every libFuzzer target in its own clang build
 # (build-fuzz), replaying tests/fuzz/regressions; fails on any crash. FUZZ_SECONDS per target.

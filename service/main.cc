@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "service/logging/logging.h"
 #include "service/logging/redact.h"
 #include "service/server/gateway.h"
+#include "service/server/process_hardening.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port; port 0 picks one)");
@@ -105,12 +107,13 @@ namespace {
 using qwenimage::server::Gateway;
 using qwenimage::server::GatewayOptions;
 
-// The key file is opened (and watched) by the gateway; the environment is read once here.
+// The key file is opened (and watched) by the gateway; the environment is read once here, and
+// the variable erased either way (a key file wins).
 void ReadApiKeyFromEnvironment(std::string* key) {
-  if (!absl::GetFlag(FLAGS_dashscope_api_key_file).empty()) return;
-  if (const char* env = std::getenv("DASHSCOPE_API_KEY"); env != nullptr) {
-    *key = std::string(absl::StripAsciiWhitespace(env));
-  }
+  std::optional<std::string> env =
+      qwenimage::server::TakeSecretFromEnvironment("DASHSCOPE_API_KEY");
+  if (!env.has_value() || !absl::GetFlag(FLAGS_dashscope_api_key_file).empty()) return;
+  *key = std::string(absl::StripAsciiWhitespace(*env));
 }
 
 absl::Status ParseModelLimits(const std::string& text, qwenimage::tasks::SchedulerOptions* out) {
@@ -219,6 +222,11 @@ int main(int argc, char** argv) {
   }
   qwenimage::logging::SetUpLogging("qwen-image-gateway", *log_format, *log_level);
   qwenimage::logging::SetLogPrompts(absl::GetFlag(FLAGS_log_prompts));
+  // Before any secret is read: no core dumps, no ptrace by other users.
+  if (absl::Status s = qwenimage::server::HardenProcess(); !s.ok()) {
+    std::cerr << "qwen-image-gateway: " << s.message() << "\n";
+    return 1;
+  }
 
   // Signals are taken by one thread with sigwait, so no handler runs on a gRPC thread.
   sigset_t signals;
