@@ -135,7 +135,7 @@ absl::Status WalkXml(absl::string_view xml,
     const absl::string_view name = tag.substr(0, name_end);
     if (name.empty()) return Malformed("empty tag name");
     for (char c : name) {
-      if (c == '<' || c == '&' || c == '"' || c == '\'' || c == '=') {
+      if (c == '<' || c == '&' || c == '"' || c == '\'' || c == '=' || c == '/') {
         return Malformed("bad tag name");
       }
     }

@@ -259,3 +259,36 @@ put("png", "interlaced_9x9.png", png(9, 9, 8, 2, interlace=1))
 put("png", "trailing_bytes.png", png(1, 1, 8, 0) + b"extra")
 put("png", "too_large_ihdr.png", b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0))
     + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+# --- S3 XML replies (S3ImageStore): ListObjectsV2 pages as s3rver and AWS write them, an error -
+put("s3_xml", 'aws_truncated_keys.xml',
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>tasks/t/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken><Contents><Key>tasks/t/0.png</Key><LastModified>2026-12-02T03:23:13.000Z</LastModified><ETag>&quot;5d41402abc4b2a76b9719d911017c592&quot;</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents><Contents><Key><![CDATA[tasks/t/1.png]]></Key><Owner/></Contents></ListBucketResult>')
+put("s3_xml", 'error.xml',
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><RequestId>5F0B&#x41;&#65;</RequestId><!-- c --></Error>')
+put("s3_xml", 's3rver_common_prefixes.xml',
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://doc.s3.amazonaws.com/2006-03-01/"><Name>bkt</Name><Prefix>tasks/</Prefix><KeyCount>0</KeyCount><MaxKeys>2</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated><CommonPrefixes><Prefix>tasks/a/</Prefix></CommonPrefixes><CommonPrefixes><Prefix>tasks/b/</Prefix></CommonPrefixes></ListBucketResult>')
+
+# --- token_file: a mode byte (even: a tokens file; odd: an authorization value), then the bytes --
+TOKEN_HASH = hashlib.sha256(b"fuzz-token-1f2e").hexdigest()
+OTHER_HASH = hashlib.sha256(b"other-token").hexdigest()
+put("token_file", "contract_example.json", b"\0" + (
+    '{"tokens": [{"sha256": "' + TOKEN_HASH + '", "tenant": "team-a", "name": "ci-2026-11",'
+    ' "quotas": {"max_queued": 100, "max_running": 2, "creates_per_minute": 60,'
+    ' "images_per_day": 5000}}],'
+    ' "identities": [{"san": "spiffe://example.org/team-b", "tenant": "team-b", "quotas": {}}]}').encode())
+put("token_file", "two_tokens.json", b"\0" + (
+    '{"tokens": [{"sha256": "' + TOKEN_HASH + '", "tenant": "a"}, {"sha256": "' + OTHER_HASH
+    + '", "tenant": "b:c.d_e-f", "quotas": {"images_per_day": 0}}]}').encode())
+put("token_file", "duplicate_hash.json", b"\0" + (
+    '{"tokens": [{"sha256": "' + TOKEN_HASH + '", "tenant": "a"}, {"sha256": "' + TOKEN_HASH
+    + '", "tenant": "b"}]}').encode())
+put("token_file", "bad_quota.json", b"\0" + (
+    '{"tokens": [{"sha256": "' + TOKEN_HASH + '", "tenant": "a", "quotas": {"max_running": -1}}]}').encode())
+put("token_file", "identities_only.json",
+    b"\0" + b'{"identities": [{"san": "client.example.org", "tenant": "c", "name": "dns"}]}')
+put("token_file", "unknown_key.json", b"\0" + b'{"tokens": [], "extra": true}')
+put("token_file", "empty.json", b"\0{}")
+put("token_file", "auth_right.txt", b"\1Bearer fuzz-token-1f2e")
+put("token_file", "auth_lower_spaces.txt", b"\1bearer   fuzz-token-1f2e")
+put("token_file", "auth_wrong.txt", b"\1Bearer other-token-x")
+put("token_file", "auth_basic.txt", b"\1Basic ZnV6ejp0b2tlbg==")
