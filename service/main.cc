@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -96,6 +97,37 @@ ABSL_FLAG(absl::Duration, key_outage_timeout, absl::Minutes(15),
 ABSL_FLAG(absl::Duration, api_key_poll_interval, absl::Seconds(2),
           "how often --dashscope_api_key_file is checked for a new key (also re-read on SIGHUP)");
 ABSL_FLAG(int, worker_threads, 4, "task-manager worker threads");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "concurrent gRPC calls per client connection (HTTP/2 MAX_CONCURRENT_STREAMS); further "
+          "calls wait in the client until one ends");
+ABSL_FLAG(int, max_receive_message_bytes, 4 << 20,
+          "largest gRPC request accepted; larger ones fail RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_watch_streams_per_tenant, 100,
+          "open WatchTask/GenerateImagesStream streams per tenant; more fail RESOURCE_EXHAUSTED "
+          "(0 = no cap)");
+ABSL_FLAG(std::string, grpc_memory_limit, "512MiB",
+          "memory gRPC may use for connections and calls (a grpc::ResourceQuota; e.g. 512MiB, "
+          "1GiB)");
+ABSL_FLAG(int, grpc_max_threads, 64,
+          "threads gRPC may create for its synchronous services (0 = gRPC's default)");
+ABSL_FLAG(absl::Duration, grpc_keepalive_time, absl::Minutes(1),
+          "the server pings a connection after this long without activity and closes it if no "
+          "answer comes within --grpc_keepalive_timeout (a vanished client frees its calls)");
+ABSL_FLAG(absl::Duration, grpc_keepalive_timeout, absl::Seconds(20),
+          "see --grpc_keepalive_time");
+ABSL_FLAG(absl::Duration, grpc_min_client_ping_interval, absl::Seconds(10),
+          "a client ping sooner than this after the last one, or while it has no call open, is "
+          "a strike; past --grpc_max_ping_strikes the connection is closed (GOAWAY "
+          "too_many_pings)");
+ABSL_FLAG(int, grpc_max_ping_strikes, 2, "see --grpc_min_client_ping_interval");
+ABSL_FLAG(absl::Duration, grpc_max_connection_idle, absl::Minutes(10),
+          "a connection without calls for this long is closed (GOAWAY; clients reconnect); 0 = "
+          "never");
+ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::ZeroDuration(),
+          "every connection is closed after this long (GOAWAY), calls still open get "
+          "--grpc_max_connection_age_grace; 0 = never");
+ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Minutes(5),
+          "see --grpc_max_connection_age");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error; SIGUSR1 raises verbosity a step, SIGUSR2 lowers it");
 ABSL_FLAG(std::string, log_format, "auto",
@@ -176,6 +208,29 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   o.allow_loopback_downloads = absl::GetFlag(FLAGS_allow_loopback_downloads);
   o.heartbeat_interval = absl::GetFlag(FLAGS_watch_heartbeat);
   o.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  qwenimage::server::ServerLimits& limits = o.limits;
+  limits.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
+  limits.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
+  absl::StatusOr<int64_t> memory =
+      qwenimage::server::ParseByteSize(absl::GetFlag(FLAGS_grpc_memory_limit));
+  if (!memory.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_memory_limit: ", memory.status().message()));
+  }
+  limits.memory_limit_bytes = *memory;
+  limits.max_threads = absl::GetFlag(FLAGS_grpc_max_threads);
+  limits.keepalive_time = absl::GetFlag(FLAGS_grpc_keepalive_time);
+  limits.keepalive_timeout = absl::GetFlag(FLAGS_grpc_keepalive_timeout);
+  limits.min_client_ping_interval = absl::GetFlag(FLAGS_grpc_min_client_ping_interval);
+  limits.max_ping_strikes = absl::GetFlag(FLAGS_grpc_max_ping_strikes);
+  limits.max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle);
+  limits.max_connection_age = absl::GetFlag(FLAGS_grpc_max_connection_age);
+  limits.max_connection_age_grace = absl::GetFlag(FLAGS_grpc_max_connection_age_grace);
+  if (absl::Status st = qwenimage::server::CheckServerLimits(limits); !st.ok()) return st;
+  o.max_watch_streams_per_tenant = absl::GetFlag(FLAGS_max_watch_streams_per_tenant);
+  if (o.max_watch_streams_per_tenant < 0) {
+    return absl::InvalidArgumentError("--max_watch_streams_per_tenant must be >= 0");
+  }
   qwenimage::tasks::SchedulerOptions& s = o.tasks.scheduler;
   s.max_queued_total = absl::GetFlag(FLAGS_max_queued_tasks);
   s.max_queued_per_tenant = absl::GetFlag(FLAGS_max_queued_per_tenant);

@@ -1,6 +1,7 @@
 #include "service/api/image_service.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -23,45 +24,85 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Sta
   return reactor;
 }
 
-// Streams one image in chunks, metadata first. Deletes itself when done.
-class ImageReader final : public grpc::ServerWriteReactor<v1::ReadImageResponse> {
+// Runs `work` (which may read the store or the disk) on the executor, never on the gRPC
+// reaction thread, and finishes the call with its status. The request and response stay valid
+// until Finish.
+template <typename Work>
+grpc::ServerUnaryReactor* OnExecutor(grpc::CallbackServerContext* ctx, Executor& executor,
+                                     Work work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  executor.Run([reactor, work = std::move(work)]() mutable { reactor->Finish(work()); });
+  return reactor;
+}
+
+// ReadImage's server side: opens the image and reads it on the executor (never a store call
+// on a gRPC reaction thread), writing it a chunk at a time, metadata first. The next chunk is
+// read only once the previous one was written (OnWriteDone), so a call holds one chunk: a
+// client that stops reading costs its flow-control window plus that chunk, not the image.
+//
+// Lifetime: exactly one step is outstanding at any time, either an executor task (open, read)
+// or a write, and Finish is called only as a step's last use of `this`; so OnDone, which
+// deletes, never runs while an executor task may still touch the reactor.
+class ReadImageCall final : public grpc::ServerWriteReactor<v1::ReadImageResponse> {
  public:
-  explicit ImageReader(const grpc::Status& error) { Finish(error); }
-  ImageReader(absl::StatusOr<std::string> bytes, v1::Image metadata)
-      : bytes_(std::move(bytes)) {
-    if (!bytes_.ok()) {
-      Finish(ToGrpcStatus(bytes_.status()));
-      return;
-    }
-    *message_.mutable_metadata() = std::move(metadata);
-    WriteNext();
+  ReadImageCall(tasks::TaskManager& manager, Executor& executor)
+      : manager_(manager), executor_(executor) {}
+
+  void Start(std::string tenant, std::string task_id, int index) {
+    executor_.Run([this, tenant = std::move(tenant), task_id = std::move(task_id), index] {
+      absl::StatusOr<tasks::ImageStream> image = manager_.OpenImage(tenant, task_id, index);
+      if (!image.ok()) {
+        Finish(ToGrpcStatus(image.status()));
+        return;
+      }
+      reader_ = std::move(image->reader);
+      remaining_ = reader_->size();
+      *message_.mutable_metadata() = std::move(image->metadata);
+      ReadAndWrite();
+    });
   }
+
   void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::CANCELLED);
+    if (!ok) {  // the client is gone
+      Finish(ToGrpcStatus(absl::CancelledError("the client went away")));
       return;
     }
     message_.clear_metadata();
-    WriteNext();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  void WriteNext() {
-    if (offset_ >= bytes_->size() && offset_ > 0) {
+    message_.clear_data();
+    if (remaining_ <= 0) {
       Finish(grpc::Status::OK);
       return;
     }
-    size_t n = std::min(kImageChunkBytes, bytes_->size() - offset_);
-    message_.set_data(bytes_->substr(offset_, n));
-    offset_ += n;
-    if (n == 0) offset_ = 1;  // an empty image still gets its metadata message
+    executor_.Run([this] { ReadAndWrite(); });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // On the executor: the next chunk, then its write (an empty image still gets its metadata).
+  void ReadAndWrite() {
+    absl::StatusOr<std::string> chunk = reader_->Read(kImageChunkBytes);
+    if (!chunk.ok()) {
+      Finish(ToGrpcStatus(chunk.status()));
+      return;
+    }
+    if (chunk->empty()) {
+      remaining_ = 0;  // shorter than its size said: end with what was sent
+      if (!message_.has_metadata()) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+    }
+    remaining_ -= static_cast<int64_t>(chunk->size());
+    message_.set_data(*std::move(chunk));
     StartWrite(&message_);
   }
 
-  absl::StatusOr<std::string> bytes_ = std::string();
+  tasks::TaskManager& manager_;
+  Executor& executor_;
+  std::unique_ptr<store::ImageReader> reader_;
+  int64_t remaining_ = 0;  // bytes not read yet
   v1::ReadImageResponse message_;
-  size_t offset_ = 0;
 };
 
 }  // namespace
@@ -69,10 +110,12 @@ class ImageReader final : public grpc::ServerWriteReactor<v1::ReadImageResponse>
 ImageServiceImpl::ImageServiceImpl(const dashscope::ModelCatalog& catalog,
                                    const auth::Authenticator& authenticator,
                                    tasks::TaskManager& manager, Executor& executor,
-                                   absl::Duration heartbeat_interval)
+                                   absl::Duration heartbeat_interval,
+                                   int max_streams_per_tenant)
     : catalog_(catalog),
       authenticator_(authenticator),
       manager_(manager),
+      registry_(max_streams_per_tenant),
       call_context_{manager, registry_, executor, heartbeat_interval} {}
 
 grpc::Status ImageServiceImpl::Authenticate(const grpc::CallbackServerContext* ctx,
@@ -94,7 +137,7 @@ void ImageServiceImpl::Drain() { registry_.DrainAll("the server is shutting down
 template <typename Request>
 grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
                                           const grpc::ByteBuffer& bytes, std::string* tenant,
-                                          v1::Task* task) {
+                                          v1::Task* task, TaskStream* stream) {
   Request request;
   if (grpc::Status s = DecodeRequest(bytes, &request); !s.ok()) return s;
   auth::Principal principal;
@@ -104,6 +147,10 @@ grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
   grpc::Status valid = ValidateCreate(catalog_, request.request_id(),
                                       request.has_spec() ? &request.spec() : nullptr, &params);
   if (!valid.ok()) return valid;
+  // A stream's slot is taken before the task exists: a refused stream creates nothing.
+  if (stream != nullptr) {
+    if (grpc::Status s = stream->Admit(*tenant); !s.ok()) return s;
+  }
   absl::StatusOr<v1::Task> created = manager_.Create(*tenant, request.request_id(), params);
   if (!created.ok()) return ToGrpcStatus(created.status());
   *task = *std::move(created);
@@ -113,26 +160,31 @@ grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* ImageServiceImpl::GenerateImages(grpc::CallbackServerContext* ctx,
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
-  std::string tenant;
-  v1::Task task;
-  grpc::Status s = CreateFrom<v1::GenerateImagesRequest>(ctx, *request, &tenant, &task);
   auto* call = new WaitCall(call_context_, response);
-  if (!s.ok()) {
-    call->FinishWith(s);
-  } else {
-    call->Start(tenant, task.id());
-  }
+  // The create writes the store: on the executor.
+  call->RunOnExecutor([this, ctx, request, call] {
+    std::string tenant;
+    v1::Task task;
+    grpc::Status s = CreateFrom<v1::GenerateImagesRequest>(ctx, *request, &tenant, &task);
+    if (!s.ok()) {
+      call->FinishWith(s);
+    } else {
+      call->Start(tenant, task.id());
+    }
+  });
   return call;
 }
 
 grpc::ServerUnaryReactor* ImageServiceImpl::CreateTask(grpc::CallbackServerContext* ctx,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  std::string tenant;
-  v1::Task task;
-  grpc::Status s = CreateFrom<v1::CreateTaskRequest>(ctx, *request, &tenant, &task);
-  if (s.ok()) EncodeMessage(task, response);
-  return Done(ctx, s);
+  return OnExecutor(ctx, call_context_.executor, [this, ctx, request, response] {
+    std::string tenant;
+    v1::Task task;
+    grpc::Status s = CreateFrom<v1::CreateTaskRequest>(ctx, *request, &tenant, &task);
+    if (s.ok()) EncodeMessage(task, response);
+    return s;
+  });
 }
 
 grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext* ctx,
@@ -205,7 +257,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::WatchTask(
   if (!s.ok()) {
     stream->FinishWith(s);
   } else {
-    stream->Start(principal.tenant, request.task_id());
+    // A finished task is looked up in the store: on the executor.
+    stream->RunOnExecutor([stream, tenant = std::move(principal.tenant),
+                           task_id = request.task_id()] { stream->Start(tenant, task_id); });
   }
   return stream;
 }
@@ -213,14 +267,17 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::WatchTask(
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::GenerateImagesStream(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   auto* stream = new TaskStream(call_context_);
-  std::string tenant;
-  v1::Task task;
-  grpc::Status s = CreateFrom<v1::GenerateImagesStreamRequest>(ctx, *request, &tenant, &task);
-  if (!s.ok()) {
-    stream->FinishWith(s);
-  } else {
-    stream->Start(tenant, task.id());
-  }
+  stream->RunOnExecutor([this, ctx, request, stream] {
+    std::string tenant;
+    v1::Task task;
+    grpc::Status s =
+        CreateFrom<v1::GenerateImagesStreamRequest>(ctx, *request, &tenant, &task, stream);
+    if (!s.ok()) {
+      stream->FinishWith(s);
+    } else {
+      stream->Start(tenant, task.id());
+    }
+  });
   return stream;
 }
 
@@ -244,13 +301,13 @@ grpc::ServerWriteReactor<v1::ReadImageResponse>* ImageServiceImpl::ReadImage(
   grpc::Status s = Authenticate(ctx, &principal);
   if (s.ok()) s = ValidateTaskId(request->task_id());
   if (s.ok() && request->index() < 0) s = InvalidArgument("index", "must be 0 or more");
+  auto* call = new ReadImageCall(manager_, call_context_.executor);
   if (!s.ok()) {
-    return new ImageReader(s);
+    call->Finish(s);
+  } else {
+    call->Start(std::move(principal.tenant), request->task_id(), request->index());
   }
-  v1::Image metadata;
-  absl::StatusOr<std::string> bytes =
-      manager_.ReadImage(principal.tenant, request->task_id(), request->index(), &metadata);
-  return new ImageReader(std::move(bytes), std::move(metadata));
+  return call;
 }
 
 }  // namespace qwenimage::api

@@ -27,9 +27,12 @@ using ImageServiceBase = v1::ImageService::WithRawCallbackMethod_GenerateImages<
 class ImageServiceImpl final : public ImageServiceBase {
  public:
   // `authenticator` resolves every call's Principal and must outlive this.
+  // `max_streams_per_tenant` bounds each tenant's open task streams (WatchTask,
+  // GenerateImagesStream; RESOURCE_EXHAUSTED beyond); 0 = unlimited.
   ImageServiceImpl(const dashscope::ModelCatalog& catalog,
                    const auth::Authenticator& authenticator, tasks::TaskManager& manager,
-                   Executor& executor, absl::Duration heartbeat_interval);
+                   Executor& executor, absl::Duration heartbeat_interval,
+                   int max_streams_per_tenant = 0);
 
   // Refuses new work and tells every open stream to reconnect.
   void Drain();
@@ -65,10 +68,11 @@ class ImageServiceImpl final : public ImageServiceBase {
 
  private:
   // Decodes, validates and creates; on error returns a non-OK status. `Request` is one of the
-  // three create requests (request_id + spec).
+  // three create requests (request_id + spec). With a `stream`, takes one of the tenant's
+  // stream slots first (TaskStream::Admit). Blocking (the store): on the executor.
   template <typename Request>
   grpc::Status CreateFrom(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer& bytes,
-                          std::string* tenant, v1::Task* task);
+                          std::string* tenant, v1::Task* task, TaskStream* stream = nullptr);
 
   // The caller's Principal; UNAUTHENTICATED (or INVALID_ARGUMENT for a malformed tenant
   // header with --auth=none) otherwise.

@@ -1,5 +1,6 @@
 #include "service/api/task_calls.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,14 +24,33 @@ grpc::ByteBuffer Stamped(v1::TaskEvent event) {
 
 }  // namespace
 
+absl::Status TaskSubscription::Register(const std::string& tenant,
+                                        const std::shared_ptr<Drainable>& call) {
+  absl::Status s = absl::OkStatus();
+  if (stream_) {
+    s = ctx_.registry.AddStream(call, tenant);
+  } else if (!ctx_.registry.Add(call)) {
+    s = absl::UnavailableError("the server is shutting down");
+  }
+  registered_ = s.ok();
+  return s;
+}
+
 bool TaskSubscription::Start(const std::string& tenant, const std::string& task_id,
                              const std::shared_ptr<Drainable>& call,
                              const std::shared_ptr<tasks::TaskWatcher>& watcher,
                              grpc::Status* error) {
   task_id_ = task_id;
-  if (!ctx_.registry.Add(call)) {
-    call->Drain("the server is shutting down");
-    return false;
+  if (!registered_) {
+    absl::Status s = Register(tenant, call);
+    if (absl::IsUnavailable(s)) {
+      call->Drain("the server is shutting down");
+      return false;
+    }
+    if (!s.ok()) {
+      *error = ToGrpcStatus(s);
+      return false;
+    }
   }
   absl::StatusOr<uint64_t> token = ctx_.manager.Watch(tenant, task_id, watcher);
   if (!token.ok()) {
@@ -118,6 +138,18 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
     if (!writing_) FinishLocked();
   }
 
+  // While held, the RPC does not finish: work on the executor still uses the reactor.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  // Ends the hold; a finish asked for meanwhile happens now. The reactor may be gone after.
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+    WriteNextLocked();
+  }
+
   // The reactor is gone: drop everything that arrives later.
   void Detach() {
     Executor::TimerId timer;
@@ -158,7 +190,7 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
   }
 
   void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || stream_ == nullptr) return;
+    if (finished_ || stream_ == nullptr || held_) return;  // Release finishes a held one
     finished_ = true;
     stream_->Finish(final_);
   }
@@ -171,13 +203,28 @@ class TaskStream::Sink final : public tasks::TaskWatcher,
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_ ABSL_GUARDED_BY(mu_);
   Executor::TimerId timer_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 TaskStream::TaskStream(const CallContext& ctx)
-    : subscription_(ctx),
+    : executor_(ctx.executor),
+      subscription_(ctx, /*stream=*/true),
       sink_(std::make_shared<Sink>(this, ctx.executor, ctx.heartbeat_interval)) {}
+
+void TaskStream::RunOnExecutor(absl::AnyInvocable<void()> work) {
+  sink_->Hold();
+  // The sink, not the reactor, ends the hold: the reactor may be deleted once it is released.
+  executor_.Run([sink = sink_, work = std::move(work)]() mutable {
+    work();
+    sink->Release();
+  });
+}
+
+grpc::Status TaskStream::Admit(const std::string& tenant) {
+  return ToGrpcStatus(subscription_.Register(tenant, sink_));
+}
 
 void TaskStream::Start(const std::string& tenant, const std::string& task_id) {
   grpc::Status error;
@@ -234,9 +281,37 @@ class WaitCall::Waiter final : public tasks::TaskWatcher,
     call_ = nullptr;
   }
 
+  // The task is created on the executor while a cancel may arrive: its id lives under mu_.
+  void SetTaskId(const std::string& task_id) {
+    absl::MutexLock lock(&mu_);
+    task_id_ = task_id;
+  }
+
+  void Cancel() {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(ToGrpcStatus(absl::CancelledError(
+        task_id_.empty() ? std::string("call cancelled")
+                         : absl::StrCat("call cancelled; task ", task_id_, " continues"))));
+  }
+
+  // As TaskStream's Sink: no finish while held; Release does the first one asked for.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+    if (deferred_.has_value()) FinishLocked(*std::exchange(deferred_, std::nullopt));
+  }
+
  private:
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (call_ == nullptr || finished_) return;
+    if (held_) {
+      if (!deferred_.has_value()) deferred_ = status;
+      return;
+    }
     finished_ = true;
     call_->Finish(status);
   }
@@ -245,12 +320,26 @@ class WaitCall::Waiter final : public tasks::TaskWatcher,
   WaitCall* call_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer* response_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> deferred_ ABSL_GUARDED_BY(mu_);
+  std::string task_id_ ABSL_GUARDED_BY(mu_);
 };
 
 WaitCall::WaitCall(const CallContext& ctx, grpc::ByteBuffer* response)
-    : subscription_(ctx), waiter_(std::make_shared<Waiter>(this, response)) {}
+    : executor_(ctx.executor),
+      subscription_(ctx, /*stream=*/false),
+      waiter_(std::make_shared<Waiter>(this, response)) {}
+
+void WaitCall::RunOnExecutor(absl::AnyInvocable<void()> work) {
+  waiter_->Hold();
+  executor_.Run([waiter = waiter_, work = std::move(work)]() mutable {
+    work();
+    waiter->Release();
+  });
+}
 
 void WaitCall::Start(const std::string& tenant, const std::string& task_id) {
+  waiter_->SetTaskId(task_id);
   grpc::Status error;
   if (!subscription_.Start(tenant, task_id, waiter_, waiter_, &error) && !error.ok()) {
     FinishWith(error);
@@ -259,10 +348,7 @@ void WaitCall::Start(const std::string& tenant, const std::string& task_id) {
 
 void WaitCall::FinishWith(const grpc::Status& status) { waiter_->Finish(status); }
 
-void WaitCall::OnCancel() {
-  waiter_->Finish(ToGrpcStatus(absl::CancelledError(
-      absl::StrCat("call cancelled; task ", subscription_.task_id(), " continues"))));
-}
+void WaitCall::OnCancel() { waiter_->Cancel(); }
 
 void WaitCall::OnDone() {
   waiter_->Detach();

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -30,10 +32,16 @@ struct CallContext {
 // then undo both when the RPC is done.
 class TaskSubscription {
  public:
-  explicit TaskSubscription(const CallContext& ctx) : ctx_(ctx) {}
+  // A `stream` counts against its tenant's task streams (StreamRegistry::AddStream).
+  TaskSubscription(const CallContext& ctx, bool stream) : ctx_(ctx), stream_(stream) {}
 
+  // Registers `call` for drain (and, for a stream, takes one of the tenant's stream slots):
+  // UNAVAILABLE while shutting down, RESOURCE_EXHAUSTED when the tenant is at its cap. Start
+  // does it unless it was done already.
+  absl::Status Register(const std::string& tenant, const std::shared_ptr<Drainable>& call);
   // True once watching. False when it did not start: the server is shutting down (`call` was
-  // drained at once and ends the RPC) or the task cannot be watched (`*error` says why).
+  // drained at once and ends the RPC), the tenant has too many streams open or the task cannot
+  // be watched (`*error` says why).
   bool Start(const std::string& tenant, const std::string& task_id,
              const std::shared_ptr<Drainable>& call,
              const std::shared_ptr<tasks::TaskWatcher>& watcher, grpc::Status* error);
@@ -44,6 +52,8 @@ class TaskSubscription {
 
  private:
   const CallContext ctx_;
+  const bool stream_;
+  bool registered_ = false;
   std::string task_id_;
   uint64_t token_ = 0;
 };
@@ -53,7 +63,13 @@ class TaskSubscription {
 class TaskStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit TaskStream(const CallContext& ctx);
-  // Streams `task_id` of `tenant`; a failed lookup ends the RPC with that error.
+  // Runs `work` on the executor (it may block on the store: a create, a lookup). The RPC does
+  // not finish (say, on a client cancel) before `work` returns, so `work` may use this stream.
+  void RunOnExecutor(absl::AnyInvocable<void()> work);
+  // Takes one of `tenant`'s stream slots before the task exists (GenerateImagesStream creates
+  // it only once admitted): UNAVAILABLE while draining, RESOURCE_EXHAUSTED at the cap.
+  grpc::Status Admit(const std::string& tenant);
+  // Streams `task_id` of `tenant`; a failed lookup or admission ends the RPC with that error.
   void Start(const std::string& tenant, const std::string& task_id);
   void FinishWith(const grpc::Status& status);
 
@@ -63,6 +79,7 @@ class TaskStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
  private:
   class Sink;
+  Executor& executor_;
   TaskSubscription subscription_;
   std::shared_ptr<Sink> sink_;
 };
@@ -71,6 +88,8 @@ class TaskStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 class WaitCall final : public grpc::ServerUnaryReactor {
  public:
   WaitCall(const CallContext& ctx, grpc::ByteBuffer* response);
+  // As TaskStream::RunOnExecutor.
+  void RunOnExecutor(absl::AnyInvocable<void()> work);
   void Start(const std::string& tenant, const std::string& task_id);
   void FinishWith(const grpc::Status& status);
 
@@ -79,6 +98,7 @@ class WaitCall final : public grpc::ServerUnaryReactor {
 
  private:
   class Waiter;
+  Executor& executor_;
   TaskSubscription subscription_;
   std::shared_ptr<Waiter> waiter_;
 };

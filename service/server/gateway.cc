@@ -22,6 +22,7 @@
 #include "service/metrics/metrics.h"
 #include "service/metrics/metrics_server.h"
 #include "service/metrics/task_metrics.h"
+#include "service/server/server_limits.h"
 #include "service/server/transport.h"
 #include "service/server/upstream_probe.h"
 #include "service/store/dir_image_store.h"
@@ -163,6 +164,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   absl::StatusOr<ListenerCredentials> transport =
       BuildListenerCredentials(o.transport, o.simulate);
   if (!transport.ok()) return transport.status();
+  if (absl::Status s = CheckServerLimits(o.limits); !s.ok()) return s;
   p.metrics = std::make_unique<metrics::Metrics>();
   p.task_metrics = std::make_unique<metrics::TaskMetrics>(
       *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); });
@@ -261,9 +263,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   p.images = std::make_unique<api::ImageServiceImpl>(dashscope::ModelCatalog::Default(),
                                                      *p.authenticator,
                                                      *p.manager, *p.executor,
-                                                     o.heartbeat_interval);
+                                                     o.heartbeat_interval,
+                                                     o.max_watch_streams_per_tenant);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  ApplyServerLimits(o.limits, builder);
   builder.AddListeningPort(o.listen, transport->credentials, &p.port);
   builder.RegisterService(p.images.get());
   builder.RegisterService(p.health.get());

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/auth/authenticator.h"
+#include "service/server/server_limits.h"
 #include "service/server/transport.h"
 #include "service/simulator/simulator.h"
 #include "service/tasks/task_manager.h"
@@ -44,6 +45,10 @@ struct GatewayOptions {
   std::vector<std::string> download_host_suffixes = {".aliyuncs.com"};
   bool allow_loopback_downloads = false;
   absl::Duration heartbeat_interval = absl::Seconds(15);
+  // gRPC edge bounds: streams per connection, request size, keepalive, memory.
+  ServerLimits limits;
+  // Open WatchTask/GenerateImagesStream streams per tenant (RESOURCE_EXHAUSTED beyond); 0 = no cap.
+  int max_watch_streams_per_tenant = 100;
   int worker_threads = 4;
   // Readiness waits for upstream to answer; until then it asks again this often.
   absl::Duration upstream_probe_interval = absl::Seconds(2);

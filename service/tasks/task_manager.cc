@@ -380,9 +380,8 @@ void TaskManager::Unwatch(const std::string& task_id, uint64_t token) {
           w.end());
 }
 
-absl::StatusOr<std::string> TaskManager::ReadImage(const std::string& tenant,
-                                                   const std::string& task_id, int index,
-                                                   v1::Image* metadata) {
+absl::StatusOr<ImageStream> TaskManager::OpenImage(const std::string& tenant,
+                                                   const std::string& task_id, int index) {
   absl::StatusOr<v1::Task> task = Get(tenant, task_id);
   if (!task.ok()) return task.status();
   if (task->state() != v1::TASK_STATE_SUCCEEDED) {
@@ -392,8 +391,9 @@ absl::StatusOr<std::string> TaskManager::ReadImage(const std::string& tenant,
   // By Image.index: with an image lost (image_errors) the stored ones keep their indexes.
   for (const v1::Image& image : task->images()) {
     if (image.index() != index) continue;
-    *metadata = image;
-    return images_.Get(task_id, index);
+    absl::StatusOr<std::unique_ptr<store::ImageReader>> reader = images_.Open(task_id, index);
+    if (!reader.ok()) return reader.status();
+    return ImageStream{image, *std::move(reader)};
   }
   return absl::NotFoundError(absl::StrCat("task ", task_id, " has no image ", index, " (it has ",
                                           task->images_size(), ")"));

@@ -81,6 +81,12 @@ struct ListResult {
   std::optional<store::ListCursor> next;  // set when more may follow
 };
 
+// One stored image opened for reading, with its metadata (ReadImage streams it in chunks).
+struct ImageStream {
+  v1::Image metadata;
+  std::unique_ptr<store::ImageReader> reader;
+};
+
 class TaskManager {
  public:
   using TaskCallback = absl::AnyInvocable<void(absl::StatusOr<v1::Task>)>;
@@ -119,9 +125,11 @@ class TaskManager {
   absl::StatusOr<uint64_t> Watch(const std::string& tenant, const std::string& task_id,
                                  std::shared_ptr<TaskWatcher> watcher);
   void Unwatch(const std::string& task_id, uint64_t token);
-  // The stored bytes of one image, with its metadata.
-  absl::StatusOr<std::string> ReadImage(const std::string& tenant, const std::string& task_id,
-                                        int index, v1::Image* metadata);
+  // Checks that the tenant's task succeeded and has image `index` (by Image.index), and opens
+  // it. Blocking (the store and the disk): call it from the executor, never a gRPC reaction.
+  absl::StatusOr<ImageStream> OpenImage(const std::string& tenant, const std::string& task_id,
+                                        int index);
+
 
   int QueuedCount(const std::string& model) const { return scheduler_.QueuedCount(model); }
   int RunningCount(const std::string& model) const { return scheduler_.RunningCount(model); }
