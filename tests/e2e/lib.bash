@@ -103,3 +103,87 @@ check_client_example() {
   fi
   [ -z "$(ls -A "$dir/failed" 2>/dev/null)" ] || { echo "a failed task wrote files"; return 1; }
 }
+
+# make_test_certs DIR: a throwaway CA (DIR/ca.pem) and a server certificate it signed for
+# 127.0.0.1 and localhost (DIR/server.pem, DIR/server.key), made with openssl.
+make_test_certs() {
+  local dir="$1"
+  mkdir -p "$dir"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj /CN=e2e-ca -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+      -keyout "$dir/server.key" -out "$dir/server.csr" &&
+    printf '%s\n' basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature \
+      extendedKeyUsage=serverAuth subjectAltName=IP:127.0.0.1,DNS:localhost >"$dir/server.ext" &&
+    openssl x509 -req -days 2 -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+      -set_serial "0x$(openssl rand -hex 8)" -extfile "$dir/server.ext" -out "$dir/server.pem"
+  } >"$dir/openssl.log" 2>&1 </dev/null ||
+    { echo "openssl failed:"; cat "$dir/openssl.log"; return 1; }
+}
+
+# make_tokens_file DIR: two random bearer tokens, DIR/token-a (tenant e2e-a, with a trailing
+# newline as editors write it) and DIR/token-b (tenant e2e-b), and DIR/tokens.json mapping their
+# SHA-256 to those tenants (the --tokens_file format).
+make_tokens_file() {
+  local dir="$1" a b
+  mkdir -p "$dir"
+  a="e2e-a-$(openssl rand -hex 16)"
+  b="e2e-b-$(openssl rand -hex 16)"
+  printf '%s\n' "$a" >"$dir/token-a"
+  printf '%s' "$b" >"$dir/token-b"
+  printf '{"tokens": [{"sha256": "%s", "tenant": "e2e-a", "name": "e2e-a"},
+             {"sha256": "%s", "tenant": "e2e-b", "name": "e2e-b"}]}\n' \
+    "$(printf %s "$a" | sha256sum | cut -d' ' -f1)" \
+    "$(printf %s "$b" | sha256sum | cut -d' ' -f1)" >"$dir/tokens.json"
+}
+
+# check_client_example_tls DIR CA TOKENS_DIR CMD...: runs a client example over TLS
+# (--tls_ca=CA) with a bearer token from make_tokens_file TOKENS_DIR against the started gateway
+# (--tls_cert/--tls_key, --auth=tokens --tokens_file=TOKENS_DIR/tokens.json): --token_file and
+# --token both work and the task belongs to the token's tenant (NOT_FOUND with the other token,
+# UNAUTHENTICATED without one); without --tls_ca the call cannot connect (exit 4); no token
+# appears in any output or in the gateway's log.
+check_client_example_tls() {
+  local dir="$1" ca="$2" tokens="$3"; shift 3
+  local server="127.0.0.1:$GATEWAY_PORT" id saved token_a token_b f
+  local cli=("$BUILD_DIR/client/qwen-image" --server="$server" --tls_ca="$ca")
+  token_a=$(head -n1 "$tokens/token-a")
+  token_b=$(cat "$tokens/token-b")
+
+  run_to "$dir" tls "$@" --server="$server" --tls_ca="$ca" --token_file="$tokens/token-a" \
+    --model=qwen-image-2.0 --prompt="a lighthouse at dusk" --size="1024*768" --n=2 \
+    --out="$dir/tls"
+  [ "$RUN_RC" = 0 ] ||
+    { echo "over TLS with a token file: exit $RUN_RC"; show_run "$dir" tls; return 1; }
+  check_pngs "$dir/tls" 2 1024 768 || { show_run "$dir" tls; return 1; }
+  saved=("$dir"/tls/*-0.png)
+  id=$(basename "${saved[0]}" -0.png)
+  run_to "$dir" tls_get "${cli[@]}" --token_file="$tokens/token-a" get "$id"
+  [ "$RUN_RC" = 0 ] ||
+    { echo "the token's tenant does not see $id"; show_run "$dir" tls_get; return 1; }
+  run_to "$dir" tls_other "${cli[@]}" --token_file="$tokens/token-b" get "$id"
+  [ "$RUN_RC" = 5 ] ||
+    { echo "another tenant's token sees $id"; show_run "$dir" tls_other; return 1; }
+  run_to "$dir" tls_none "${cli[@]}" get "$id"
+  if [ "$RUN_RC" = 0 ] || ! grep -q UNAUTHENTICATED "$dir/tls_none.err"; then
+    echo "no token: exit $RUN_RC, want UNAUTHENTICATED"; show_run "$dir" tls_none; return 1
+  fi
+
+  run_to "$dir" tls_token "$@" --server="$server" --tls_ca="$ca" --token="$token_b" \
+    --model=qwen-image-plus --prompt="a red fox" --size="928*1664" --out="$dir/tls_token"
+  [ "$RUN_RC" = 0 ] ||
+    { echo "over TLS with --token: exit $RUN_RC"; show_run "$dir" tls_token; return 1; }
+  check_pngs "$dir/tls_token" 1 928 1664 || { show_run "$dir" tls_token; return 1; }
+
+  run_to "$dir" plain "$@" --server="$server" --model=qwen-image-plus --prompt="a red fox" \
+    --timeout=5 --out="$dir/plain"
+  [ "$RUN_RC" = 4 ] ||
+    { echo "plaintext to a TLS gateway: exit $RUN_RC, want 4"; show_run "$dir" plain; return 1; }
+  grep -q "listening on port $GATEWAY_PORT, TLS " "$dir/gateway.log" ||
+    { echo "the start-up log does not say TLS:"; cat "$dir/gateway.log"; return 1; }
+  for f in "$dir"/*.out "$dir"/*.err "$dir/gateway.log"; do
+    if grep -qF -e "$token_a" -e "$token_b" "$f"; then echo "$f shows a token"; return 1; fi
+  done
+}

@@ -22,6 +22,11 @@ const USAGE = `Usage: node generate.js --prompt=TEXT [flags]
 
   --server=HOST:PORT        gateway address (default localhost:50051)
   --tenant=NAME             tenant, sent as metadata x-qwenimage-tenant
+  --token=TOKEN             bearer token, sent as metadata authorization: Bearer TOKEN
+                            (visible to other local users in ps: prefer --token-file)
+  --token-file=PATH         read the bearer token from PATH (trailing newline dropped)
+  --tls-ca=PATH             PEM CA certificates to verify the gateway with: the channel is TLS
+                            (without it, plaintext); --token_file and --tls_ca work too
   --model=NAME              model (default qwen-image-plus; see ListModels)
   --prompt=TEXT             what to generate (required)
   --negative-prompt=TEXT    what to avoid
@@ -69,17 +74,58 @@ function taskLine(task) {
   return `${task.id}  ${stateName(task.state)}${queue}  ${task.spec.model}`;
 }
 
-function metadataFor(tenant, options = {}) {
+// `caller` is {tenant, token}: who the calls are made as.
+function metadataFor(caller, options = {}) {
   const metadata = new grpc.Metadata(options);
-  if (tenant) metadata.set('x-qwenimage-tenant', tenant);
+  if (caller.token) metadata.set('authorization', `Bearer ${caller.token}`);
+  if (caller.tenant) metadata.set('x-qwenimage-tenant', caller.tenant);
   return metadata;
+}
+
+// The bearer token of --token or --token-file, or undefined. Errors never include the token.
+function readToken(flags) {
+  const file = flags['token-file'] ?? flags.token_file;
+  if (file !== undefined && flags.token !== undefined) {
+    throw new Error('give --token or --token-file, not both');
+  }
+  let token = flags.token;
+  let source = '--token';
+  if (file !== undefined) {
+    source = `--token-file ${file}`;
+    try {
+      token = fs.readFileSync(file, 'latin1').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new Error(`${source}: cannot read: ${err.code || 'error'}`);
+    }
+  }
+  if (token === undefined) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new Error(`${source}: the token is empty or has characters other than printable ASCII`);
+  }
+  return token;
+}
+
+// TLS verifying the gateway against --tls-ca, else plaintext.
+function channelCredentials(flags) {
+  const caFile = flags['tls-ca'] ?? flags.tls_ca;
+  if (caFile === undefined) return grpc.credentials.createInsecure();
+  let roots;
+  try {
+    roots = fs.readFileSync(caFile);
+  } catch (err) {
+    throw new Error(`--tls-ca ${caFile}: cannot read: ${err.code || 'error'}`);
+  }
+  if (!roots.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`--tls-ca ${caFile}: no PEM certificate in it`);
+  }
+  return grpc.credentials.createSsl(roots);
 }
 
 const deadlineAfter = (seconds) => new Date(Date.now() + seconds * 1000);
 
-function createTask(client, request, tenant, timeout) {
+function createTask(client, request, caller, timeout) {
   return new Promise((resolve, reject) => {
-    client.CreateTask(request, metadataFor(tenant), { deadline: deadlineAfter(timeout) },
+    client.CreateTask(request, metadataFor(caller), { deadline: deadlineAfter(timeout) },
       (err, task) => (err ? reject(err) : resolve(task)));
   });
 }
@@ -87,10 +133,10 @@ function createTask(client, request, tenant, timeout) {
 // Follows `task` to a terminal state, printing a line per state or queue change. A draining
 // server sends a Reconnect event and ends the stream OK: watch again (waitForReady holds the call
 // until a server accepts it).
-async function watch(client, task, tenant) {
+async function watch(client, task, caller) {
   let last = task;
   for (let attempt = 0; attempt <= MAX_RECONNECTS; attempt++) {
-    const metadata = metadataFor(tenant, { waitForReady: true });
+    const metadata = metadataFor(caller, { waitForReady: true });
     const stream = client.WatchTask({ task_id: task.id }, metadata);
     for await (const event of stream) {
       if (event.event === 'reconnect') {
@@ -109,10 +155,10 @@ async function watch(client, task, tenant) {
 
 // Reads one image (metadata on the first message, every message a chunk of at most 64 KiB) and
 // writes it.
-async function saveImage(client, taskId, index, outDir, tenant, timeout) {
+async function saveImage(client, taskId, index, outDir, caller, timeout) {
   let image = null;
   const chunks = [];
-  const stream = client.ReadImage({ task_id: taskId, index }, metadataFor(tenant),
+  const stream = client.ReadImage({ task_id: taskId, index }, metadataFor(caller),
     { deadline: deadlineAfter(timeout) });
   for await (const chunk of stream) {
     if (chunk.metadata) image = chunk.metadata;
@@ -136,6 +182,11 @@ function parseFlags(argv) {
     options: {
       server: { type: 'string', default: 'localhost:50051' },
       tenant: { type: 'string' },
+      token: { type: 'string' },
+      'token-file': { type: 'string' },
+      token_file: { type: 'string' },
+      'tls-ca': { type: 'string' },
+      tls_ca: { type: 'string' },
       model: { type: 'string', default: 'qwen-image-plus' },
       prompt: { type: 'string' },
       'negative-prompt': { type: 'string', default: '' },
@@ -181,6 +232,8 @@ function buildRequest(flags) {
 async function main(argv) {
   let flags;
   let request;
+  let caller;
+  let credentials;
   try {
     flags = parseFlags(argv);
     if (flags.help) {
@@ -189,17 +242,19 @@ async function main(argv) {
     }
     if (!flags.prompt) throw new Error('--prompt is required');
     request = buildRequest(flags);
+    caller = { tenant: flags.tenant, token: readToken(flags) };
+    credentials = channelCredentials(flags);
   } catch (err) {
     console.error(`generate.js: ${err.message}\n\n${USAGE}`);
     return EXIT.USAGE;
   }
   const timeout = Number(flags.timeout);
   const ImageService = loadService(flags['proto-dir']);
-  const client = new ImageService(flags.server, grpc.credentials.createInsecure());
+  const client = new ImageService(flags.server, credentials);
   try {
-    let task = await createTask(client, request, flags.tenant, timeout);
+    let task = await createTask(client, request, caller, timeout);
     console.log(taskLine(task));
-    task = await watch(client, task, flags.tenant);
+    task = await watch(client, task, caller);
     if (task.state !== 'TASK_STATE_SUCCEEDED') {
       const error = task.error?.code ? `: ${task.error.code}: ${task.error.message}` : '';
       console.error(`task ${task.id} ${stateName(task.state)}${error}`);
@@ -210,7 +265,7 @@ async function main(argv) {
     }
     fs.mkdirSync(flags.out, { recursive: true });
     for (const image of task.images) {
-      await saveImage(client, task.id, image.index, flags.out, flags.tenant, timeout);
+      await saveImage(client, task.id, image.index, flags.out, caller, timeout);
     }
     return EXIT.OK;
   } catch (err) {

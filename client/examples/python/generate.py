@@ -102,10 +102,53 @@ def save_image(stub, task_id, index, out_dir, metadata, timeout):
     print(f"{path}  {len(data)} bytes  {image.width}x{image.height}  sha256 {digest}")
 
 
+def read_token(args):
+    """The bearer token of --token or --token-file, or None. Errors never include the token."""
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="ascii") as f:
+                token = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"--token-file {args.token_file}: cannot read: "
+                             f"{getattr(e, 'strerror', None) or 'not ASCII'}") from None
+        token = token.removesuffix("\n").removesuffix("\r")
+        source = f"--token-file {args.token_file}"
+    elif args.token is not None:
+        token, source = args.token, "--token"
+    else:
+        return None
+    if not token or not all(0x21 <= ord(c) <= 0x7E for c in token):
+        raise ValueError(f"{source}: the token is empty or has characters other than printable "
+                         "ASCII")
+    return token
+
+
+def open_channel(args):
+    """A TLS channel verifying the gateway against --tls-ca, else a plaintext one."""
+    if not args.tls_ca:
+        return grpc.insecure_channel(args.server)
+    try:
+        with open(args.tls_ca, "rb") as f:
+            roots = f.read()
+    except OSError as e:
+        raise ValueError(f"--tls-ca {args.tls_ca}: cannot read: {e.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in roots:
+        raise ValueError(f"--tls-ca {args.tls_ca}: no PEM certificate in it")
+    return grpc.secure_channel(args.server, grpc.ssl_channel_credentials(root_certificates=roots))
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--server", default="localhost:50051", help="gateway address (HOST:PORT)")
     p.add_argument("--tenant", help="tenant, sent as metadata x-qwenimage-tenant")
+    token = p.add_mutually_exclusive_group()
+    token.add_argument("--token", help="bearer token, sent as metadata authorization: Bearer "
+                       "TOKEN (visible to other local users in ps: prefer --token-file)")
+    token.add_argument("--token-file", "--token_file", dest="token_file",
+                       help="read the bearer token from this file (trailing newline dropped)")
+    p.add_argument("--tls-ca", "--tls_ca", dest="tls_ca",
+                   help="PEM CA certificates to verify the gateway with: the channel is TLS "
+                   "(without it, plaintext)")
     p.add_argument("--model", default="qwen-image-plus", help="model name (see ListModels)")
     p.add_argument("--prompt", required=True, help="what to generate")
     p.add_argument("--negative-prompt", default="", help="what to avoid")
@@ -141,8 +184,16 @@ def main(argv=None) -> int:
         spec.watermark = args.watermark
     request = pb.CreateTaskRequest(request_id=args.request_id or str(uuid.uuid4()), spec=spec)
     metadata = [("x-qwenimage-tenant", args.tenant)] if args.tenant else []
+    try:
+        token = read_token(args)
+        channel = open_channel(args)
+    except ValueError as e:
+        print(f"generate.py: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if token is not None:
+        metadata.append(("authorization", f"Bearer {token}"))
 
-    with grpc.insecure_channel(args.server) as channel:
+    with channel:
         stub = pb_grpc.ImageServiceStub(channel)
         try:
             task = stub.CreateTask(request, metadata=metadata, timeout=args.timeout)
