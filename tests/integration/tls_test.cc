@@ -2,7 +2,8 @@
 // handshakes, a plaintext client or a client trusting another CA refused, client certificates
 // required with mTLS, certificates rotated on disk served without a restart (existing
 // connections keep theirs), TLS 1.1 refused, and the start refused without TLS unless plaintext
-// is asked for, or with unusable certificate files.
+// is asked for, or with unusable certificate files; with --auth=tokens, a client certificate's
+// URI SAN authenticates as the tenant the tokens file maps it to.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -18,7 +19,9 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "qwenimage/v1/image_service.grpc.pb.h"
+#include "service/auth/authenticator.h"
 #include "service/server/gateway.h"
+#include "service/store/sha256.h"
 #include "tests/integration/gateway_fixture.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_certs.h"
@@ -162,6 +165,51 @@ TEST_F(TlsTest, RotatedCertificateIsServedWithoutARestart) {
   EXPECT_EQ(ListModels(NewChannel(Tls(ca_))).error_code(), grpc::StatusCode::UNAVAILABLE);
   grpc::Status kept = ListModels(before);
   EXPECT_TRUE(kept.ok()) << kept.error_message();
+}
+
+TEST_F(TlsTest, MtlsClientCertificateSanAuthenticatesAsItsTenantWithoutAToken) {
+  constexpr char kTokenB[] = "tok-tls-team-b-5d2a9c";
+  const CertFiles team_c = Must(pki_->MakeClientCert(ca_, "team_c", "spiffe://test/team-c"));
+  const CertFiles nobody = Must(pki_->MakeClientCert(ca_, "nobody", "spiffe://test/nobody"));
+  const std::string tokens = pki_->dir() + "/tokens.json";
+  const std::string config = absl::StrCat(
+      R"({"tokens": [{"sha256": ")", store::Sha256Hex(kTokenB),
+      R"(", "tenant": "team-b", "name": "b-ci"}], "identities": [)",
+      R"({"san": ")", kClientSan, R"(", "tenant": "team-b"}, )",
+      R"({"san": "spiffe://test/team-c", "tenant": "team-c"}]})");
+  ASSERT_TRUE(ReplaceFile(tokens, config).ok());
+  options_.transport.tls_client_ca = ca_.cert;
+  options_.auth_mode = auth::AuthMode::kTokens;
+  options_.tokens_file = tokens;
+  StartTlsGateway();
+  auto call = [](const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    return ctx;
+  };
+
+  // The certificate alone (no authorization metadata) creates a task.
+  auto as_b = v1::ImageService::NewStub(NewChannel(Tls(ca_, &client_)));
+  v1::CreateTaskRequest create;
+  *create.mutable_spec() = Spec("qwen-image-plus");
+  v1::Task task;
+  grpc::Status created = as_b->CreateTask(call("").get(), create, &task);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+
+  // It is team-b's: team-b's bearer token (which decides alone) sees it, team-c's SAN does not.
+  auto as_nobody = v1::ImageService::NewStub(NewChannel(Tls(ca_, &nobody)));
+  v1::GetTaskRequest get;
+  get.set_task_id(task.id());
+  v1::Task got;
+  grpc::Status by_token = as_nobody->GetTask(call(kTokenB).get(), get, &got);
+  EXPECT_TRUE(by_token.ok()) << by_token.error_message();
+  EXPECT_EQ(got.id(), task.id());
+  auto as_c = v1::ImageService::NewStub(NewChannel(Tls(ca_, &team_c)));
+  EXPECT_EQ(as_c->GetTask(call("").get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  // A verified certificate whose SAN the file does not map, without a token, is nobody.
+  EXPECT_EQ(as_nobody->GetTask(call("").get(), get, &got).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // openssl s_client against the listener with only one protocol version enabled; its output in
