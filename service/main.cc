@@ -59,7 +59,16 @@ ABSL_FLAG(bool, insecure, false,
           "this or --simulate is given)");
 ABSL_FLAG(std::string, sim_task_duration, "200ms..600ms",
           "with --simulate: simulated task duration, fixed (\"2s\") or a range (\"1s..3s\")");
-ABSL_FLAG(std::string, store, "sqlite", "task store: sqlite (embedded, under --data_dir)");
+ABSL_FLAG(std::string, store, "sqlite",
+          "task store: sqlite (embedded, tasks.db under --data_dir) or postgres (shared by "
+          "replicas; see --postgres_dsn_file)");
+ABSL_FLAG(std::string, postgres_dsn_file, "",
+          "with --store=postgres: file holding a libpq connection string or URI (e.g. a mounted "
+          "secret); empty: libpq's environment (PGHOST, PGDATABASE, PGUSER, PGPASSFILE, ...)");
+ABSL_FLAG(int, postgres_pool_size, 8, "with --store=postgres: connections to the database");
+ABSL_FLAG(absl::Duration, postgres_statement_timeout, absl::Seconds(5),
+          "with --store=postgres: statement_timeout of every connection (a store call that hits "
+          "it fails and is retried by the task manager)");
 ABSL_FLAG(std::string, download_allow_hosts, ".aliyuncs.com",
           "comma-separated domains from which result images may be downloaded, matched on whole "
           "DNS labels (https on 443; the resolved address must be public)");
@@ -173,8 +182,16 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   if (o.region != "singapore" && o.region != "beijing") {
     return absl::InvalidArgumentError("--region must be singapore or beijing");
   }
-  if (absl::GetFlag(FLAGS_store) != "sqlite") {
-    return absl::InvalidArgumentError("--store: only \"sqlite\" is available in this build");
+  o.store = absl::GetFlag(FLAGS_store);
+  if (o.store != "sqlite" && o.store != "postgres") {
+    return absl::InvalidArgumentError("--store must be sqlite or postgres");
+  }
+  o.postgres_dsn_file = absl::GetFlag(FLAGS_postgres_dsn_file);
+  o.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
+  o.postgres_statement_timeout = absl::GetFlag(FLAGS_postgres_statement_timeout);
+  if (o.postgres_pool_size < 1 || o.postgres_statement_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--postgres_pool_size must be >= 1 and --postgres_statement_timeout > 0");
   }
   o.dashscope_base_url = absl::GetFlag(FLAGS_dashscope_base_url);
   o.simulate = absl::GetFlag(FLAGS_simulate);

@@ -1,8 +1,11 @@
 #include "service/server/gateway.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -26,6 +29,7 @@
 #include "service/server/transport.h"
 #include "service/server/upstream_probe.h"
 #include "service/store/dir_image_store.h"
+#include "service/store/postgres_task_store.h"
 #include "service/store/sqlite_task_store.h"
 #include "spdlog/spdlog.h"
 
@@ -47,7 +51,7 @@ struct Gateway::Parts {
   std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<metrics::TaskMetrics> task_metrics;
   std::unique_ptr<simulator::Simulator> simulator;
-  std::unique_ptr<store::SqliteTaskStore> task_store;
+  std::unique_ptr<store::TaskStore> task_store;
   std::unique_ptr<store::DirImageStore> image_store;
   std::unique_ptr<metrics::MeteredTaskStore> metered_task_store;
   std::unique_ptr<metrics::MeteredImageStore> metered_image_store;
@@ -111,6 +115,44 @@ absl::Status Gateway::StartAuthenticator(Parts& p) {
   }
   return absl::OkStatus();
 }
+
+namespace {
+
+// The one place the task store is chosen.
+absl::StatusOr<std::unique_ptr<store::TaskStore>> OpenTaskStore(const GatewayOptions& o) {
+  if (o.store == "sqlite") {
+    absl::StatusOr<std::unique_ptr<store::SqliteTaskStore>> sqlite =
+        store::SqliteTaskStore::Open((std::filesystem::path(o.data_dir) / "tasks.db").string());
+    if (!sqlite.ok()) return sqlite.status();
+    return std::unique_ptr<store::TaskStore>(*std::move(sqlite));
+  }
+  if (o.store != "postgres") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown task store \"", o.store, "\": sqlite or postgres"));
+  }
+  store::PostgresTaskStore::Options options;
+  if (!o.postgres_dsn_file.empty()) {
+    // The connection string may hold a password: it is never logged or put in an error.
+    std::ifstream in(o.postgres_dsn_file);
+    if (!in) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read --postgres_dsn_file ", o.postgres_dsn_file));
+    }
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    options.dsn = std::string(absl::StripAsciiWhitespace(text));
+  }
+  options.pool_size = o.postgres_pool_size;
+  options.statement_timeout = o.postgres_statement_timeout;
+  absl::StatusOr<std::unique_ptr<store::PostgresTaskStore>> postgres =
+      store::PostgresTaskStore::Open(std::move(options));
+  if (!postgres.ok()) return postgres.status();
+  spdlog::info("task store: PostgreSQL {} (pool {}, statement timeout {})",
+               (*postgres)->description(), o.postgres_pool_size,
+               absl::FormatDuration(o.postgres_statement_timeout));
+  return std::unique_ptr<store::TaskStore>(*std::move(postgres));
+}
+
+}  // namespace
 
 absl::Status Gateway::StartMetricsServer(Parts& p) {
   if (p.options.metrics_listen.empty()) return absl::OkStatus();
@@ -211,8 +253,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create --data_dir ", o.data_dir, ": ", ec.message()));
   }
-  absl::StatusOr<std::unique_ptr<store::SqliteTaskStore>> task_store =
-      store::SqliteTaskStore::Open((std::filesystem::path(o.data_dir) / "tasks.db").string());
+  absl::StatusOr<std::unique_ptr<store::TaskStore>> task_store = OpenTaskStore(o);
   if (!task_store.ok()) return task_store.status();
   p.task_store = *std::move(task_store);
   absl::StatusOr<std::unique_ptr<store::DirImageStore>> image_store =

@@ -23,6 +23,13 @@ struct GatewayOptions {
   // Prometheus /metrics endpoint (host:port, port 0 picks one); "" serves none.
   std::string metrics_listen;
   std::string data_dir = "./data";
+  // Task store: "sqlite" (tasks.db under data_dir) or "postgres".
+  std::string store = "sqlite";
+  // With "postgres": a file holding a libpq connection string (a mounted Secret; "" = libpq's
+  // environment, PGHOST, PGPASSFILE, ...), the pool size and every statement's timeout.
+  std::string postgres_dsn_file;
+  int postgres_pool_size = 8;
+  absl::Duration postgres_statement_timeout = absl::Seconds(5);
   std::string region = "singapore";
   std::string dashscope_base_url;  // "" = the region's public endpoint
   std::string api_key;             // DASHSCOPE_API_KEY; required unless simulate or a key file
