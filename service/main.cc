@@ -69,6 +69,25 @@ ABSL_FLAG(int, postgres_pool_size, 8, "with --store=postgres: connections to the
 ABSL_FLAG(absl::Duration, postgres_statement_timeout, absl::Seconds(5),
           "with --store=postgres: statement_timeout of every connection (a store call that hits "
           "it fails and is retried by the task manager)");
+ABSL_FLAG(std::string, image_store, "dir",
+          "image store: dir (images/ under --data_dir) or s3 (an S3-compatible bucket shared by "
+          "replicas: AWS S3, Alibaba OSS, MinIO; see the --s3_* flags)");
+ABSL_FLAG(std::string, s3_endpoint, "",
+          "with --image_store=s3: scheme://host[:port] of the S3 API, e.g. "
+          "https://oss-cn-hangzhou.aliyuncs.com, https://s3.eu-west-1.amazonaws.com, "
+          "http://minio:9000");
+ABSL_FLAG(std::string, s3_bucket, "", "with --image_store=s3: the bucket");
+ABSL_FLAG(std::string, s3_region, "us-east-1",
+          "with --image_store=s3: the SigV4 signing region (OSS: e.g. cn-hangzhou)");
+ABSL_FLAG(std::string, s3_credentials_file, "",
+          "with --image_store=s3: file with access_key_id=... and secret_access_key=... lines "
+          "(a mounted secret; never logged)");
+ABSL_FLAG(bool, s3_path_style, true,
+          "with --image_store=s3: endpoint/bucket/key URLs (MinIO); false: virtual-hosted "
+          "bucket.endpoint/key (OSS requires it, AWS prefers it)");
+ABSL_FLAG(absl::Duration, s3_presign_ttl, absl::ZeroDuration(),
+          "with --image_store=s3: GetTask, ListTasks and ReadImage hand out Image.download_url, "
+          "a presigned GET valid this long (at most 168h); 0 = none, bytes only via ReadImage");
 ABSL_FLAG(std::string, download_allow_hosts, ".aliyuncs.com",
           "comma-separated domains from which result images may be downloaded, matched on whole "
           "DNS labels (https on 443; the resolved address must be public)");
@@ -192,6 +211,19 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   if (o.postgres_pool_size < 1 || o.postgres_statement_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "--postgres_pool_size must be >= 1 and --postgres_statement_timeout > 0");
+  }
+  o.image_store = absl::GetFlag(FLAGS_image_store);
+  if (o.image_store != "dir" && o.image_store != "s3") {
+    return absl::InvalidArgumentError("--image_store must be dir or s3");
+  }
+  o.s3.endpoint = absl::GetFlag(FLAGS_s3_endpoint);
+  o.s3.bucket = absl::GetFlag(FLAGS_s3_bucket);
+  o.s3.region = absl::GetFlag(FLAGS_s3_region);
+  o.s3.path_style = absl::GetFlag(FLAGS_s3_path_style);
+  o.s3.presign_ttl = absl::GetFlag(FLAGS_s3_presign_ttl);
+  o.s3_credentials_file = absl::GetFlag(FLAGS_s3_credentials_file);
+  if (o.s3.presign_ttl < absl::ZeroDuration() || o.s3.presign_ttl > absl::Hours(168)) {
+    return absl::InvalidArgumentError("--s3_presign_ttl must be between 0 and 168h");
   }
   o.dashscope_base_url = absl::GetFlag(FLAGS_dashscope_base_url);
   o.simulate = absl::GetFlag(FLAGS_simulate);

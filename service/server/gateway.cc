@@ -29,6 +29,8 @@
 #include "service/server/transport.h"
 #include "service/server/upstream_probe.h"
 #include "service/store/dir_image_store.h"
+#include "service/store/s3_credentials.h"
+#include "service/store/s3_image_store.h"
 #include "service/store/postgres_task_store.h"
 #include "service/store/sqlite_task_store.h"
 #include "spdlog/spdlog.h"
@@ -52,7 +54,8 @@ struct Gateway::Parts {
   std::unique_ptr<metrics::TaskMetrics> task_metrics;
   std::unique_ptr<simulator::Simulator> simulator;
   std::unique_ptr<store::TaskStore> task_store;
-  std::unique_ptr<store::DirImageStore> image_store;
+  std::unique_ptr<store::ImageStore> image_store;
+  const store::DownloadUrlSigner* download_urls = nullptr;  // the S3 store, when presigning
   std::unique_ptr<metrics::MeteredTaskStore> metered_task_store;
   std::unique_ptr<metrics::MeteredImageStore> metered_image_store;
   std::unique_ptr<tasks::TaskManager> manager;
@@ -150,6 +153,39 @@ absl::StatusOr<std::unique_ptr<store::TaskStore>> OpenTaskStore(const GatewayOpt
                (*postgres)->description(), o.postgres_pool_size,
                absl::FormatDuration(o.postgres_statement_timeout));
   return std::unique_ptr<store::TaskStore>(*std::move(postgres));
+}
+
+// The one place the image store is chosen. `download_urls` is set when clients get presigned
+// URLs (--image_store=s3 with --s3_presign_ttl > 0).
+absl::StatusOr<std::unique_ptr<store::ImageStore>> OpenImageStore(
+    const GatewayOptions& o, const store::DownloadUrlSigner** download_urls) {
+  if (o.image_store == "dir") {
+    absl::StatusOr<std::unique_ptr<store::DirImageStore>> dir =
+        store::DirImageStore::Open((std::filesystem::path(o.data_dir) / "images").string());
+    if (!dir.ok()) return dir.status();
+    return std::unique_ptr<store::ImageStore>(*std::move(dir));
+  }
+  if (o.image_store != "s3") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown image store \"", o.image_store, "\": dir or s3"));
+  }
+  if (o.s3_credentials_file.empty()) {
+    return absl::InvalidArgumentError("--image_store=s3 needs --s3_credentials_file");
+  }
+  absl::StatusOr<store::S3Credentials> credentials =
+      store::ReadS3CredentialsFile(o.s3_credentials_file);
+  if (!credentials.ok()) return credentials.status();
+  store::S3ImageStore::Options options = o.s3;
+  options.credentials = *std::move(credentials);
+  absl::StatusOr<std::unique_ptr<store::S3ImageStore>> s3 =
+      store::S3ImageStore::Create(std::move(options));
+  if (!s3.ok()) return s3.status();
+  spdlog::info("image store: S3 bucket {} at {} ({}, region {}, presigned URLs {})", o.s3.bucket,
+               o.s3.endpoint, o.s3.path_style ? "path-style" : "virtual-hosted", o.s3.region,
+               o.s3.presign_ttl > absl::ZeroDuration() ? absl::FormatDuration(o.s3.presign_ttl)
+                                                       : "off");
+  if (o.s3.presign_ttl > absl::ZeroDuration()) *download_urls = s3->get();
+  return std::unique_ptr<store::ImageStore>(*std::move(s3));
 }
 
 }  // namespace
@@ -256,8 +292,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   absl::StatusOr<std::unique_ptr<store::TaskStore>> task_store = OpenTaskStore(o);
   if (!task_store.ok()) return task_store.status();
   p.task_store = *std::move(task_store);
-  absl::StatusOr<std::unique_ptr<store::DirImageStore>> image_store =
-      store::DirImageStore::Open((std::filesystem::path(o.data_dir) / "images").string());
+  absl::StatusOr<std::unique_ptr<store::ImageStore>> image_store =
+      OpenImageStore(o, &p.download_urls);
   if (!image_store.ok()) return image_store.status();
   p.image_store = *std::move(image_store);
   p.metered_task_store = std::make_unique<metrics::MeteredTaskStore>(*p.task_store, *p.metrics);
@@ -276,6 +312,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
 
   o.tasks.region = o.region;
   o.tasks.observer = p.task_metrics.get();
+  o.tasks.download_urls = p.download_urls;
   p.metrics->upstream_task_query_budget.Add({}).Set(o.tasks.task_queries_per_second);
   p.manager = std::make_unique<tasks::TaskManager>(
       o.tasks, dashscope::ModelCatalog::Default(), *p.metered_task_store,

@@ -14,6 +14,7 @@
 #include "service/server/server_limits.h"
 #include "service/server/transport.h"
 #include "service/simulator/simulator.h"
+#include "service/store/s3_image_store.h"
 #include "service/tasks/task_manager.h"
 
 namespace qwenimage::server {
@@ -30,6 +31,11 @@ struct GatewayOptions {
   std::string postgres_dsn_file;
   int postgres_pool_size = 8;
   absl::Duration postgres_statement_timeout = absl::Seconds(5);
+  // Image store: "dir" (images/ under data_dir) or "s3" (an S3-compatible bucket: `s3` without
+  // its credentials, which come from s3_credentials_file).
+  std::string image_store = "dir";
+  store::S3ImageStore::Options s3;
+  std::string s3_credentials_file;
   std::string region = "singapore";
   std::string dashscope_base_url;  // "" = the region's public endpoint
   std::string api_key;             // DASHSCOPE_API_KEY; required unless simulate or a key file

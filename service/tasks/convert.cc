@@ -97,4 +97,15 @@ bool IsTerminal(v1::TaskState state) {
          state == v1::TASK_STATE_CANCELLED;
 }
 
+v1::Task WithDownloadUrls(const store::DownloadUrlSigner* signer, v1::Task task) {
+  if (signer == nullptr) return task;
+  for (v1::Image& image : *task.mutable_images()) {
+    absl::StatusOr<store::DownloadUrl> url = signer->SignDownloadUrl(task.id(), image.index());
+    if (!url.ok()) continue;
+    image.set_download_url(std::move(url->url));
+    ToProto(url->expire_time, image.mutable_download_url_expire_time());
+  }
+  return task;
+}
+
 }  // namespace qwenimage::tasks

@@ -12,6 +12,7 @@
 #include "qwenimage/v1/task.pb.h"
 #include "service/dashscope/catalog.h"
 #include "service/dashscope/types.h"
+#include "service/store/download_url.h"
 
 namespace qwenimage::tasks {
 
@@ -28,6 +29,10 @@ void ToProto(const dashscope::ModelInfo& info, v1::Model* out);
 std::string SpecFingerprint(const v1::GenerationSpec& spec);
 
 bool IsTerminal(v1::TaskState state);
+
+// With a signer (--s3_presign_ttl > 0): `task` with a fresh Image.download_url and its expiry on
+// every image; an image that cannot be signed keeps none. Without one: `task` as it is.
+v1::Task WithDownloadUrls(const store::DownloadUrlSigner* signer, v1::Task task);
 
 
 }  // namespace qwenimage::tasks

@@ -280,8 +280,12 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
 absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::string& task_id) {
   if (ActivePtr a = Find(task_id)) {
     if (a->tenant != tenant) return absl::NotFoundError(absl::StrCat("no task ", task_id));
-    absl::MutexLock lock(&mu_);
-    return a->published;
+    v1::Task task;
+    {
+      absl::MutexLock lock(&mu_);
+      task = a->published;
+    }
+    return WithDownloadUrls(options_.download_urls, std::move(task));
   }
   absl::StatusOr<store::TaskRecord> stored = tasks_.Get(task_id);
   if (!stored.ok() || stored->tenant != tenant) {
@@ -290,7 +294,7 @@ absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::
     }
     return stored.status();
   }
-  return std::move(stored->task);
+  return WithDownloadUrls(options_.download_urls, std::move(stored->task));
 }
 
 absl::StatusOr<ListResult> TaskManager::List(const store::ListQuery& query) {
@@ -312,6 +316,9 @@ absl::StatusOr<ListResult> TaskManager::List(const store::ListQuery& query) {
     } else {
       result.tasks.push_back(std::move(r.task));
     }
+  }
+  for (v1::Task& task : result.tasks) {
+    task = WithDownloadUrls(options_.download_urls, std::move(task));
   }
   return result;
 }

@@ -36,6 +36,7 @@
 #include "service/common/rate_limiter.h"
 #include "service/dashscope/catalog.h"
 #include "service/dashscope/upstream.h"
+#include "service/store/download_url.h"
 #include "service/store/image_store.h"
 #include "service/store/task_store.h"
 #include "service/tasks/create_resolver.h"
@@ -74,6 +75,9 @@ struct TaskManagerOptions {
   CreateResolverOptions resolver;
   // Lifecycle hooks for metrics; nullptr = none. Must outlive the manager.
   TaskObserver* observer = nullptr;
+  // Signs Image.download_url on the tasks Get, List and OpenImage return (S3 presigned GETs);
+  // nullptr = none (clients read bytes through ReadImage). Must outlive the manager.
+  const store::DownloadUrlSigner* download_urls = nullptr;
 };
 
 struct ListResult {
