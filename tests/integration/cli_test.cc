@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "service/auth/authenticator.h"
 #include "service/store/sha256.h"
 #include "tests/integration/gateway_fixture.h"
 #include "tests/testing/subprocess.h"
@@ -290,14 +291,29 @@ TEST_F(CliTest, TlsCaMakesTheChannelTls) {
       << missing.err;
 }
 
-TEST_F(CliTest, TokenFlagsAreCheckedAndTheTokenNeverPrinted) {
-  StartGateway();
+TEST_F(CliTest, TokenFlagsAuthenticateAndTheTokenIsNeverPrinted) {
   const std::string token = "qwt-cli-secret-0123456789";
+  const std::string other_token = "qwt-cli-other-9876543210";
+  const std::string tokens = work_dir_ + "/tokens.json";
+  std::ofstream(tokens) << R"({"tokens": [{"sha256": ")" << store::Sha256Hex(token)
+                        << R"(", "tenant": "cli-a"}, {"sha256": ")"
+                        << store::Sha256Hex(other_token) << R"(", "tenant": "cli-b"}]})";
+  options_.auth_mode = auth::AuthMode::kTokens;
+  options_.tokens_file = tokens;
+  StartGateway();
   const std::string file = work_dir_ + "/token";
   std::ofstream(file) << token << "\n";
-  // A trailing newline is dropped: the token is valid metadata and the call goes through.
-  CliResult from_file = Run({"--token_file=" + file, "models"});
-  EXPECT_EQ(from_file.exit_code, 0) << from_file.err;
+  // A trailing newline is dropped: the file's token authenticates as cli-a, whose task it is.
+  CliResult from_file = Run({"--token_file=" + file, "--json", "generate", "--no_wait",
+                             "--model=qwen-image-plus", "--prompt=a cat"});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  const std::string id = json::parse(from_file.out).value("id", "");
+  CliResult same = Run({"--token=" + token, "get", id});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(Run({"--token=" + other_token, "get", id}).exit_code, 5);  // cli-b's view
+  CliResult none = Run({"get", id});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("UNAUTHENTICATED"), std::string::npos) << none.err;
 
   CliResult both = Run({"--token=" + token, "--token_file=" + file, "models"});
   EXPECT_EQ(both.exit_code, 2);
@@ -312,7 +328,7 @@ TEST_F(CliTest, TokenFlagsAreCheckedAndTheTokenNeverPrinted) {
   CliResult bad = Run({"--token_file=" + bad_file, "models"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("printable ASCII"), std::string::npos) << bad.err;
-  for (const CliResult* r : {&from_file, &both, &missing, &bad}) {
+  for (const CliResult* r : {&from_file, &same, &both, &missing, &bad}) {
     EXPECT_EQ(r->out.find(token), std::string::npos) << r->out;
     EXPECT_EQ(r->err.find(token), std::string::npos) << r->err;
   }
