@@ -61,7 +61,7 @@ run() {
   rm -rf "$artifacts"
   mkdir -p "$work" "$artifacts" "$(dirname "$log")" "$seeds" "$regressions"
   case "$t" in
-    *_response | simulator_request) dict=(-dict=tests/fuzz/json.dict) ;;
+    *_response | simulator_request | token_file) dict=(-dict=tests/fuzz/json.dict) ;;
   esac
   local replayed; replayed=$(find "$regressions" -type f | wc -l)
   local begin=$SECONDS

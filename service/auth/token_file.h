@@ -7,8 +7,8 @@
 //    "identities": [{"san": "spiffe://example.org/team-b", "tenant": "team-b", "quotas": {}}]}
 //
 // Parsing is strict: unknown fields, duplicate hashes or SANs and out-of-range quotas are
-// errors. Error messages name the entry (`tokens[3].tenant`) but never contain a hash, a token
-// or any other value from the file.
+// errors. Error messages name the entry (`tokens[3].tenant`) but never contain a hash, a token,
+// an unknown key or any other value from the file.
 #ifndef QWENIMAGE_SERVICE_AUTH_TOKEN_FILE_H_
 #define QWENIMAGE_SERVICE_AUTH_TOKEN_FILE_H_
 

@@ -137,8 +137,7 @@ TEST(TokenFileTest, RefusesWhatIsNotAJsonObject) {
   EXPECT_EQ(ErrorOf(absl::StrCat(R"({"tokens": [{"sha256": ")", kHashA, R"(" x)")),
             "tokens file: not valid JSON");
   EXPECT_THAT(ErrorOf("[]"), HasSubstr("top level: must be an object"));
-  EXPECT_THAT(ErrorOf(R"({"tokens": [], "tokenz": []})"),
-              HasSubstr("top level: unknown field \"tokenz\""));
+  EXPECT_THAT(ErrorOf(R"({"tokens": [], "tokenz": []})"), HasSubstr("top level: an unknown field"));
   EXPECT_THAT(ErrorOf(R"({"tokens": {}})"), HasSubstr("tokens: must be an array"));
   EXPECT_THAT(ErrorOf(R"({"identities": "x"})"), HasSubstr("identities: must be an array"));
   EXPECT_THAT(ErrorOf(R"({"tokens": [{}, 3]})"), HasSubstr("tokens[0].sha256: is required"));
@@ -146,18 +145,23 @@ TEST(TokenFileTest, RefusesWhatIsNotAJsonObject) {
               HasSubstr("tokens[1]: must be an object"));
 }
 
-TEST(TokenFileTest, UnknownFieldsAreRefusedWithoutEchoingOddKeys) {
+TEST(TokenFileTest, UnknownFieldsAreRefusedWithoutEchoingThem) {
   EXPECT_THAT(ErrorOf(Tokens(Token(kHashA, "a", R"(, "token": "x")"))),
-              HasSubstr("tokens[0]: unknown field \"token\""));
-  // A hash (or a token) misused as a key is not repeated.
+              HasSubstr("tokens[0]: an unknown field (the fields are sha256, tenant, name, "
+                        "quotas)"));
+  // A token or a hash misused as a key is not repeated.
+  std::string message = ErrorOf(absl::StrCat(R"({"mysecrettoken": "team-a"})"));
+  EXPECT_THAT(message,
+              HasSubstr("top level: an unknown field (the fields are tokens, identities)"));
+  EXPECT_THAT(message, Not(HasSubstr("mysecrettoken")));
   EXPECT_THAT(ErrorOf(Tokens(Token(kHashA, "a", absl::StrCat(R"(, ")", kHashB, R"(": 1)")))),
               HasSubstr("tokens[0]: an unknown field"));
-  EXPECT_THAT(ErrorOf(absl::StrCat(R"({")", kHashA, R"(": "team-a"})")),
-              HasSubstr("top level: an unknown field"));
   EXPECT_THAT(ErrorOf(Tokens(Token(kHashA, "a", R"(, "quotas": {"max_queue": 1})"))),
-              HasSubstr("tokens[0].quotas: unknown field \"max_queue\""));
+              HasSubstr("tokens[0].quotas: an unknown field (the fields are max_queued, "
+                        "max_running, creates_per_minute, images_per_day)"));
   EXPECT_THAT(ErrorOf(R"({"identities": [{"san": "x", "tenant": "a", "sans": []}]})"),
-              HasSubstr("identities[0]: unknown field \"sans\""));
+              HasSubstr("identities[0]: an unknown field (the fields are san, tenant, name, "
+                        "quotas)"));
 }
 
 TEST(TokenFileTest, TheHashMustBe64LowercaseHex) {
