@@ -95,7 +95,19 @@ ABSL_FLAG(bool, allow_loopback_downloads, false,
           "also download result images from loopback hosts and addresses, over http too (for a "
           "local dashscope-sim; implied by --simulate)");
 ABSL_FLAG(int, max_queued_tasks, 10000, "tasks waiting for upstream capacity, all tenants");
-ABSL_FLAG(int, max_queued_per_tenant, 1000, "tasks waiting for upstream capacity, per tenant");
+ABSL_FLAG(int, max_queued_per_tenant, 1000,
+          "tasks waiting for upstream capacity, per tenant (the max_queued quota's default; 0 = "
+          "unlimited)");
+ABSL_FLAG(int, tenant_max_running, 0,
+          "upstream slots of one model a tenant may hold while another tenant waits for that "
+          "model (the max_running quota's default; 0 = a fair share of --max_running among the "
+          "tenants with work); with nobody else waiting a tenant may use every idle slot");
+ABSL_FLAG(int, tenant_creates_per_minute, 0,
+          "new tasks per tenant per rolling minute (the creates_per_minute quota's default; 0 = "
+          "unlimited)");
+ABSL_FLAG(int, tenant_images_per_day, 0,
+          "images requested (sum of n) per tenant per rolling 24 hours (the images_per_day "
+          "quota's default; 0 = unlimited)");
 ABSL_FLAG(int, max_running, 2, "tasks in flight upstream per model (the account's limit)");
 ABSL_FLAG(double, submits_per_second, 2, "upstream submits per second per model");
 ABSL_FLAG(std::string, model_limits, "",
@@ -282,7 +294,16 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   }
   qwenimage::tasks::SchedulerOptions& s = o.tasks.scheduler;
   s.max_queued_total = absl::GetFlag(FLAGS_max_queued_tasks);
-  s.max_queued_per_tenant = absl::GetFlag(FLAGS_max_queued_per_tenant);
+  qwenimage::tasks::TenantQuotas& quotas = o.tasks.tenant_defaults;
+  quotas.max_queued = absl::GetFlag(FLAGS_max_queued_per_tenant);
+  quotas.max_running = absl::GetFlag(FLAGS_tenant_max_running);
+  quotas.creates_per_minute = absl::GetFlag(FLAGS_tenant_creates_per_minute);
+  quotas.images_per_day = absl::GetFlag(FLAGS_tenant_images_per_day);
+  if (quotas.max_queued < 0 || quotas.max_running < 0 || quotas.creates_per_minute < 0 ||
+      quotas.images_per_day < 0) {
+    return absl::InvalidArgumentError(
+        "--max_queued_per_tenant and --tenant_* quotas must be >= 0 (0 = unlimited)");
+  }
   s.default_limits.max_running = absl::GetFlag(FLAGS_max_running);
   s.default_limits.submits_per_second = absl::GetFlag(FLAGS_submits_per_second);
   if (absl::Status st = ParseModelLimits(absl::GetFlag(FLAGS_model_limits), &s); !st.ok()) {

@@ -151,7 +151,8 @@ grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
   if (stream != nullptr) {
     if (grpc::Status s = stream->Admit(*tenant); !s.ok()) return s;
   }
-  absl::StatusOr<v1::Task> created = manager_.Create(*tenant, request.request_id(), params);
+  absl::StatusOr<v1::Task> created =
+      manager_.Create(*tenant, principal.quotas, request.request_id(), params);
   if (!created.ok()) return ToGrpcStatus(created.status());
   *task = *std::move(created);
   return grpc::Status::OK;

@@ -1,5 +1,7 @@
 #include "service/api/status.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "service/common/field_error.h"
 #include "service/dashscope/errors.h"
+#include "service/tasks/quota_error.h"
 
 namespace qwenimage::api {
 namespace {
@@ -23,6 +26,29 @@ grpc::Status WithDetails(grpc::StatusCode code, const std::string& message,
 
 grpc::StatusCode ToGrpcCode(absl::StatusCode code) {
   return static_cast<grpc::StatusCode>(static_cast<int>(code));
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  d = std::max(d, absl::ZeroDuration());
+  const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+// RESOURCE_EXHAUSTED for a tenant quota: QuotaFailure{subject "tenant:<t>", description naming
+// the quota and its limit} and, when waiting can help, RetryInfo for when the quota frees.
+grpc::Status QuotaStatus(const tasks::QuotaExceeded& e, const std::string& message) {
+  google::rpc::QuotaFailure failure;
+  google::rpc::QuotaFailure::Violation* v = failure.add_violations();
+  v->set_subject(absl::StrCat("tenant:", e.tenant));
+  v->set_description(absl::StrCat(tasks::QuotaName(e.quota), " quota (limit ", e.limit, ")"));
+  google::rpc::RetryInfo retry;
+  std::vector<google::protobuf::Message*> details = {&failure};
+  if (e.retry_after.has_value()) {
+    SetDuration(*e.retry_after, retry.mutable_retry_delay());
+    details.push_back(&retry);
+  }
+  return WithDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, message, details);
 }
 
 }  // namespace
@@ -53,6 +79,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     return InvalidArgument(*field, std::string(description));
   }
   std::string message(status.message());
+  if (auto quota = tasks::GetQuotaExceeded(status); quota.has_value()) {
+    return QuotaStatus(*quota, message);
+  }
   google::rpc::ErrorInfo info;
   google::rpc::RetryInfo retry;
   std::vector<google::protobuf::Message*> details;

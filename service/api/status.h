@@ -1,5 +1,6 @@
 // Conversion of internal absl::Status values to grpc::Status with google.rpc error details
-// (BadRequest, ErrorInfo, RetryInfo). The only place where gRPC status codes are chosen.
+// (BadRequest, ErrorInfo, RetryInfo, QuotaFailure). The only place where gRPC status codes are
+// chosen.
 #ifndef QWENIMAGE_SERVICE_API_STATUS_H_
 #define QWENIMAGE_SERVICE_API_STATUS_H_
 
@@ -21,7 +22,9 @@ grpc::Status InvalidArgument(const std::vector<dashscope::Violation>& violations
                              const std::string& prefix = "");
 grpc::Status InvalidArgument(const std::string& field, const std::string& description);
 
-// An internal status as the caller sees it. RESOURCE_EXHAUSTED gets a RetryInfo.
+// An internal status as the caller sees it. RESOURCE_EXHAUSTED gets a RetryInfo; a tenant quota
+// (tasks::QuotaExceeded) gets a QuotaFailure and a RetryInfo for when it frees (none when
+// waiting cannot help).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The RPC error for a task that ended FAILED or CANCELLED (GenerateImages): the code follows

@@ -119,7 +119,12 @@ Metrics::Metrics(const BuildInfo& build)
                                .Name("qwenimage_store_write_failures_total")
                                .Help("Task state writes that failed; the task was held and the "
                                      "write retried")
-                               .Register(*registry_)) {
+                               .Register(*registry_)),
+      quota_rejections(BuildCounter()
+                           .Name("qwenimage_quota_rejections_total")
+                           .Help("Creates refused RESOURCE_EXHAUSTED by a tenant quota, by quota "
+                                 "(and tenant, with --auth=tokens)")
+                           .Register(*registry_)) {
   build_info.Add({{"version", build.version}, {"git_sha", build.git_sha}}).Set(1);
   draining.Add({}).Set(0);
   upstream_credentials_refused.Add({}).Set(0);

@@ -64,6 +64,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& upstream_credentials_refused;
   // Task state writes that failed (the task was held and the write retried).
   prometheus::Family<prometheus::Counter>& store_write_failures;
+  // Creates refused by a tenant quota, labels {quota} (+ {tenant} when tenants are configured).
+  prometheus::Family<prometheus::Counter>& quota_rejections;
 };
 
 }  // namespace qwenimage::metrics

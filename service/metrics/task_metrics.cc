@@ -1,5 +1,8 @@
 #include "service/metrics/task_metrics.h"
 
+#include <map>
+#include <string>
+
 #include "absl/strings/match.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -72,6 +75,12 @@ void TaskMetrics::OnStoreWriteFailed() { metrics_.store_write_failures.Add({}).I
 void TaskMetrics::OnCredentialsRefused(bool refused) {
   metrics_.upstream_credentials_refused.Add({}).Set(refused ? 1 : 0);
   if (on_credentials_) on_credentials_(refused);
+}
+
+void TaskMetrics::OnQuotaRejected(const std::string& tenant, tasks::QuotaKind quota) {
+  std::map<std::string, std::string> labels = {{"quota", std::string(tasks::QuotaName(quota))}};
+  if (tenant_labels_) labels["tenant"] = tenant;
+  metrics_.quota_rejections.Add(labels).Increment();
 }
 
 std::vector<prometheus::MetricFamily> QueueGauges::Collect() const {

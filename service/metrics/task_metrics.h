@@ -17,8 +17,13 @@ namespace qwenimage::metrics {
 class TaskMetrics final : public tasks::TaskObserver {
  public:
   // `on_credentials` (optional) also hears of credentials outages: the server's readiness.
-  explicit TaskMetrics(Metrics& metrics, std::function<void(bool)> on_credentials = nullptr)
-      : metrics_(metrics), on_credentials_(std::move(on_credentials)) {}
+  // `tenant_labels`: quota rejections carry a tenant label — only when tenants come from a
+  // configured file (--auth=tokens), which bounds them; self-asserted tenants would not be.
+  explicit TaskMetrics(Metrics& metrics, std::function<void(bool)> on_credentials = nullptr,
+                       bool tenant_labels = false)
+      : metrics_(metrics),
+        on_credentials_(std::move(on_credentials)),
+        tenant_labels_(tenant_labels) {}
 
   void OnTaskCreated(const v1::Task& task) override;
   void OnTaskFinished(const v1::Task& task) override;
@@ -27,10 +32,12 @@ class TaskMetrics final : public tasks::TaskObserver {
   void OnSubmitRetry(const std::string& model, const std::string& reason) override;
   void OnStoreWriteFailed() override;
   void OnCredentialsRefused(bool refused) override;
+  void OnQuotaRejected(const std::string& tenant, tasks::QuotaKind quota) override;
 
  private:
   Metrics& metrics_;
   const std::function<void(bool)> on_credentials_;
+  const bool tenant_labels_;
 };
 
 // "SUCCEEDED" for TASK_STATE_SUCCEEDED: the label value of a task state.

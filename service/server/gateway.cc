@@ -38,9 +38,8 @@
 namespace qwenimage::server {
 namespace {
 
-// Every tenant's quotas before a token's overrides: the quota flags' values (zero = unlimited
-// for those not wired yet).
-tasks::TenantQuotas DefaultTenantQuotas(const GatewayOptions& /*o*/) { return {}; }
+// Every tenant's quotas before a token's overrides: the quota flags' values.
+tasks::TenantQuotas DefaultTenantQuotas(const GatewayOptions& o) { return o.tasks.tenant_defaults; }
 
 }  // namespace
 
@@ -244,8 +243,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (!transport.ok()) return transport.status();
   if (absl::Status s = CheckServerLimits(o.limits); !s.ok()) return s;
   p.metrics = std::make_unique<metrics::Metrics>();
+  // Tenant labels only when the token file names (and so bounds) the tenants.
+  const bool tenant_labels =
+      o.auth_mode.value_or(o.simulate ? auth::AuthMode::kNone : auth::AuthMode::kTokens) ==
+      auth::AuthMode::kTokens;
   p.task_metrics = std::make_unique<metrics::TaskMetrics>(
-      *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); });
+      *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); }, tenant_labels);
 
   if (o.simulate) {
     o.simulator.region = o.region;

@@ -4,8 +4,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/tasks/quota_error.h"
 
 namespace qwenimage::tasks {
+namespace {
+
+// A tenant's queue frees a place when one of its tasks is admitted, which the scheduler cannot
+// date: a hint short enough to notice, long enough not to hammer.
+constexpr absl::Duration kQueuedRetryHint = absl::Seconds(5);
+
+}  // namespace
 
 Scheduler::Scheduler(SchedulerOptions options, Executor& executor, const Clock& clock,
                      AdmitFn admit, PositionsFn positions)
@@ -34,26 +42,41 @@ Scheduler::ModelQueue& Scheduler::QueueFor(const std::string& model) {
   return it->second;
 }
 
+const TenantQuotas& Scheduler::QuotasOf(const std::string& tenant) const {
+  auto it = quotas_.find(tenant);
+  return it == quotas_.end() ? options_.tenant_defaults : it->second;
+}
+
+void Scheduler::ForgetIfIdleLocked(const std::string& tenant) {
+  if (!queued_by_tenant_.contains(tenant) && !running_by_tenant_.contains(tenant)) {
+    quotas_.erase(tenant);
+  }
+}
+
 absl::StatusOr<int> Scheduler::Enqueue(const std::string& model, const std::string& tenant,
                                        const std::string& task_id, bool front,
-                                       std::optional<absl::Time> created) {
-  std::vector<std::string> admitted;
+                                       std::optional<absl::Time> created,
+                                       const TenantQuotas* quotas) {
+  std::vector<Admitted> admitted;
   std::vector<std::pair<std::string, int>> moved;
   int position = 0;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return absl::UnavailableError("the scheduler is stopped");
+    if (quotas != nullptr) quotas_[tenant] = *quotas;
     // A task given back after throttling already had its place: bounds do not apply to it.
     if (!front) {
       if (queued_total_ >= options_.max_queued_total) {
+        ForgetIfIdleLocked(tenant);
         return absl::ResourceExhaustedError(
             absl::StrCat("the gateway queue is full (", options_.max_queued_total,
                          " tasks); retry later"));
       }
-      if (queued_by_tenant_[tenant] >= options_.max_queued_per_tenant) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("tenant queue is full (", options_.max_queued_per_tenant,
-                         " tasks); retry later"));
+      const int max_queued = QuotasOf(tenant).max_queued;
+      auto queued = queued_by_tenant_.find(tenant);
+      if (max_queued > 0 && queued != queued_by_tenant_.end() && queued->second >= max_queued) {
+        return QuotaExceededError(
+            {tenant, QuotaKind::kMaxQueued, max_queued, kQueuedRetryHint});
       }
     }
     ModelQueue& q = QueueFor(model);
@@ -106,22 +129,35 @@ bool Scheduler::Remove(const std::string& task_id) {
     --q.queued;
     --queued_total_;
     if (--queued_by_tenant_[tenant] == 0) queued_by_tenant_.erase(tenant);
+    ForgetIfIdleLocked(tenant);
     RecomputePositionsLocked(q, &moved);
   }
   Notify("", {}, std::move(moved));
   return true;
 }
 
-void Scheduler::AcquireRunning(const std::string& model) {
+void Scheduler::AcquireRunning(const std::string& model, const std::string& tenant) {
   absl::MutexLock lock(&mu_);
-  ++QueueFor(model).running;
+  ModelQueue& q = QueueFor(model);
+  ++q.running;
+  ++q.running_by_tenant[tenant];
+  ++running_by_tenant_[tenant];
 }
 
-void Scheduler::Release(const std::string& model) {
+void Scheduler::Release(const std::string& model, const std::string& tenant) {
   {
     absl::MutexLock lock(&mu_);
     ModelQueue& q = QueueFor(model);
     q.running = std::max(0, q.running - 1);
+    if (auto it = q.running_by_tenant.find(tenant);
+        it != q.running_by_tenant.end() && --it->second <= 0) {
+      q.running_by_tenant.erase(it);
+    }
+    if (auto it = running_by_tenant_.find(tenant);
+        it != running_by_tenant_.end() && --it->second <= 0) {
+      running_by_tenant_.erase(it);
+    }
+    ForgetIfIdleLocked(tenant);
   }
   Pump(model);
 }
@@ -169,6 +205,11 @@ std::vector<std::string> Scheduler::TakeQueued() {
   positions_by_task_.clear();
   queued_by_tenant_.clear();
   queued_total_ = 0;
+  for (auto it = quotas_.begin(); it != quotas_.end();) {
+    auto next = std::next(it);
+    if (!running_by_tenant_.contains(it->first)) quotas_.erase(it);
+    it = next;
+  }
   return taken;
 }
 
@@ -184,6 +225,14 @@ int Scheduler::RunningCount(const std::string& model) const {
   return it == queues_.end() ? 0 : it->second.running;
 }
 
+int Scheduler::RunningCount(const std::string& model, const std::string& tenant) const {
+  absl::MutexLock lock(&mu_);
+  auto it = queues_.find(model);
+  if (it == queues_.end()) return 0;
+  auto held = it->second.running_by_tenant.find(tenant);
+  return held == it->second.running_by_tenant.end() ? 0 : held->second;
+}
+
 int Scheduler::Position(const std::string& task_id) const {
   absl::MutexLock lock(&mu_);
   auto it = positions_by_task_.find(task_id);
@@ -191,7 +240,7 @@ int Scheduler::Position(const std::string& task_id) const {
 }
 
 void Scheduler::Pump(const std::string& model) {
-  std::vector<std::string> admitted;
+  std::vector<Admitted> admitted;
   std::vector<std::pair<std::string, int>> moved;
   {
     absl::MutexLock lock(&mu_);
@@ -201,16 +250,17 @@ void Scheduler::Pump(const std::string& model) {
   Notify(model, std::move(admitted), std::move(moved));
 }
 
-std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQueue& q,
-                                               std::vector<std::pair<std::string, int>>* moved) {
-  std::vector<std::string> admitted;
+std::vector<Scheduler::Admitted> Scheduler::PumpLocked(
+    const std::string& model, ModelQueue& q, std::vector<std::pair<std::string, int>>* moved) {
+  std::vector<Admitted> admitted;
   absl::Time now = clock_.Now();
   const ModelLimits& limits = q.limits;
   while (!paused_ && q.queued > 0 && HasRoom(q)) {
     // The submit rate, or a Throttle() (which applies even without a rate limit).
     if (q.next_submit > now) break;
-    const std::string tenant = q.rotation.front();
-    q.rotation.pop_front();
+    auto next = NextTenantLocked(q);
+    const std::string tenant = *next;
+    q.rotation.erase(next);
     std::deque<std::string>& line = q.by_tenant[tenant];
     std::string task_id = std::move(line.front());
     line.pop_front();
@@ -226,10 +276,12 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
     created_.erase(task_id);
     positions_by_task_.erase(task_id);
     ++q.running;
+    ++q.running_by_tenant[tenant];
+    ++running_by_tenant_[tenant];
     if (limits.submits_per_second > 0) {
       q.next_submit = std::max(q.next_submit, now) + absl::Seconds(1 / limits.submits_per_second);
     }
-    admitted.push_back(std::move(task_id));
+    admitted.push_back({std::move(task_id), tenant});
   }
   // Blocked by the submit rate only: come back when the next submit is allowed.
   bool rate_blocked = q.queued > 0 && q.next_submit > now && HasRoom(q);
@@ -245,6 +297,24 @@ std::vector<std::string> Scheduler::PumpLocked(const std::string& model, ModelQu
   }
   if (!admitted.empty() || moved != nullptr) RecomputePositionsLocked(q, moved);
   return admitted;
+}
+
+std::deque<std::string>::iterator Scheduler::NextTenantLocked(ModelQueue& q) {
+  if (q.rotation.size() < 2 || q.limits.max_running <= 0) return q.rotation.begin();
+  // Tenants with work for this model: those holding slots, and those waiting without any.
+  int active = static_cast<int>(q.running_by_tenant.size());
+  for (const std::string& tenant : q.rotation) {
+    if (!q.running_by_tenant.contains(tenant)) ++active;
+  }
+  const int fair_share = (q.limits.max_running + active - 1) / active;
+  auto under_cap = std::find_if(q.rotation.begin(), q.rotation.end(), [&](const std::string& t) {
+    const int own = QuotasOf(t).max_running;
+    auto held = q.running_by_tenant.find(t);
+    return (held == q.running_by_tenant.end() ? 0 : held->second) <
+           (own > 0 ? own : fair_share);
+  });
+  // Every waiting tenant is at its cap: the slot would idle, so the next in turn takes it.
+  return under_cap != q.rotation.end() ? under_cap : q.rotation.begin();
 }
 
 void Scheduler::RecomputePositionsLocked(ModelQueue& q,
@@ -270,9 +340,9 @@ void Scheduler::RecomputePositionsLocked(ModelQueue& q,
   }
 }
 
-void Scheduler::Notify(const std::string& model, std::vector<std::string> admitted,
+void Scheduler::Notify(const std::string& model, std::vector<Admitted> admitted,
                        std::vector<std::pair<std::string, int>> moved) {
-  for (const std::string& id : admitted) admit_(id, model);
+  for (const auto& [id, tenant] : admitted) admit_(id, model, tenant);
   if (!moved.empty()) positions_(moved);
 }
 

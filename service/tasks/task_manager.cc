@@ -7,6 +7,7 @@
 #include "service/common/ids.h"
 #include "service/tasks/active_task.h"
 #include "service/tasks/convert.h"
+#include "service/tasks/quota_error.h"
 #include "service/tasks/task_errors.h"
 #include "spdlog/spdlog.h"
 
@@ -33,6 +34,32 @@ SchedulerOptions WithQueueAhead(SchedulerOptions options, const dashscope::Model
   return options;
 }
 
+SchedulerOptions WithTenantDefaults(SchedulerOptions options, const TenantQuotas& defaults) {
+  options.tenant_defaults = defaults;
+  return options;
+}
+
+// The images each task of `tenant` created at or after `since` asked for (RateQuotas' seed).
+absl::StatusOr<std::vector<std::pair<absl::Time, int>>> CreatedSince(store::TaskStore& tasks,
+                                                                     const std::string& tenant,
+                                                                     absl::Time since) {
+  std::vector<std::pair<absl::Time, int>> created;
+  store::ListQuery query;
+  query.tenant = tenant;
+  query.created_at_or_after = since;
+  query.limit = 500;
+  for (;;) {
+    absl::StatusOr<std::vector<store::TaskRecord>> page = tasks.List(query);
+    if (!page.ok()) return page.status();
+    for (const store::TaskRecord& r : *page) {
+      created.emplace_back(FromProto(r.task.create_time()), std::max(1, r.task.spec().n()));
+    }
+    if (static_cast<int>(page->size()) < query.limit) return created;
+    const v1::Task& last = page->back().task;
+    query.after = store::ListCursor{FromProto(last.create_time()), last.id()};
+  }
+}
+
 }  // namespace
 
 TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatalog& catalog,
@@ -49,13 +76,15 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
                     std::max(1, static_cast<int>(options_.task_queries_per_second))),
       planner_(PlannerOptions(options_), query_budget_, options_.task_queries_per_second, clock),
       scheduler_(
-          WithQueueAhead(options_.scheduler, catalog, options_.queue_ahead), executor, clock,
-          [this](const std::string& id, const std::string& model) {
+          WithTenantDefaults(WithQueueAhead(options_.scheduler, catalog, options_.queue_ahead),
+                             options_.tenant_defaults),
+          executor, clock,
+          [this](const std::string& id, const std::string& model, const std::string& tenant) {
             if (ActivePtr a = Find(id)) {
               a->strand->Post([this, a] { OnAdmitted(a); });
             } else {
               // Cancelled and gone between its admission and this call: give the slot back.
-              scheduler_.Release(model);
+              scheduler_.Release(model, tenant);
             }
           },
           [this](const std::vector<std::pair<std::string, int>>& moved) { OnPositions(moved); }),
@@ -65,7 +94,10 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
                   // A candidate is ours to prove only if no task holds it; the resolver's own
                   // task holds none yet.
                   return HeldByAnother(upstream_id, /*task_id=*/"");
-                }) {}
+                }),
+      rate_quotas_(clock, [this](const std::string& tenant, absl::Time since) {
+        return CreatedSince(tasks_, tenant, since);
+      }) {}
 
 TaskManager::~TaskManager() = default;
 
@@ -78,7 +110,7 @@ absl::Status TaskManager::Start() {
   // Slots first: tasks that exist (or may) upstream hold theirs before anything is admitted.
   for (const store::TaskRecord& record : *unfinished) {
     if (record.task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC && record.task.has_submit_time()) {
-      scheduler_.AcquireRunning(record.task.spec().model());
+      scheduler_.AcquireRunning(record.task.spec().model(), record.tenant);
     }
   }
   // Oldest first, each queued at the back of its tenant's line: every tenant keeps its order.
@@ -224,6 +256,7 @@ TaskManager::ActivePtr TaskManager::Activate(store::TaskRecord record) {
 }
 
 absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
+                                             const TenantQuotas& quotas,
                                              const std::string& request_id,
                                              const dashscope::GenerationParams& params) {
   const dashscope::ModelInfo* model = catalog_.Find(params.model);
@@ -244,10 +277,27 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
   ToProto(now, task.mutable_update_time());
   record.fingerprint = SpecFingerprint(task.spec());
 
+  // The rate quotas before anything is stored, so that a refusal costs no write. A retry of a
+  // stored request is never refused by one: with a request id, a refusal first looks for it.
+  absl::StatusOr<RateQuotas::Reservation> reserved =
+      rate_quotas_.Reserve(tenant, quotas, std::max(1, task.spec().n()));
+  const bool rate_refused = !reserved.ok() && GetQuotaExceeded(reserved.status()).has_value();
+  if (!reserved.ok() && (!rate_refused || request_id.empty())) {
+    if (rate_refused) RejectedByQuota(tenant, reserved.status());
+    return reserved.status();
+  }
+  auto unreserve = [&] {
+    if (reserved.ok()) rate_quotas_.Cancel(*reserved);
+  };
+
   bool inserted = false;
   absl::StatusOr<store::TaskRecord> stored = tasks_.InsertOrGet(record, &inserted);
-  if (!stored.ok()) return stored.status();
+  if (!stored.ok()) {
+    unreserve();
+    return stored.status();
+  }
   if (!inserted) {
+    unreserve();  // an idempotent repeat: it creates nothing, so it counts nothing
     if (stored->fingerprint != record.fingerprint) {
       return absl::AlreadyExistsError(
           absl::StrCat("request_id \"", request_id, "\" was already used for task ",
@@ -256,9 +306,16 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
     return Get(tenant, stored->task.id());
   }
 
+  if (!reserved.ok()) {
+    // A new task after all, over a rate quota: leave no trace.
+    tasks_.Delete(task.id()).IgnoreError();
+    RejectedByQuota(tenant, reserved.status());
+    return reserved.status();
+  }
+
   ActivePtr a = Activate(record);
   absl::StatusOr<int> position =
-      scheduler_.Enqueue(params.model, tenant, task.id(), /*front=*/false, now);
+      scheduler_.Enqueue(params.model, tenant, task.id(), /*front=*/false, now, &quotas);
   if (!position.ok()) {
     // Not admitted: leave no trace, so that a retry with the same request_id is a new try.
     {
@@ -266,6 +323,8 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
       active_.erase(a->id);
     }
     tasks_.Delete(task.id()).IgnoreError();
+    unreserve();
+    RejectedByQuota(tenant, position.status());
     return position.status();
   }
   observer().OnTaskCreated(task);
@@ -512,7 +571,7 @@ void TaskManager::ReleaseSlot(const ActivePtr& a) {
   planner_.Untrack(a->id);  // upstream is done with it (or it is given up)
   if (!a->holds_slot) return;
   a->holds_slot = false;
-  scheduler_.Release(a->model);
+  scheduler_.Release(a->model, a->tenant);
 }
 
 void TaskManager::OnPositions(const std::vector<std::pair<std::string, int>>& moved) {
@@ -526,6 +585,12 @@ void TaskManager::OnPositions(const std::vector<std::pair<std::string, int>>& mo
       task.set_queue_position(position);
       Publish(a, task, /*terminal=*/false);
     });
+  }
+}
+
+void TaskManager::RejectedByQuota(const std::string& tenant, const absl::Status& status) {
+  if (std::optional<QuotaExceeded> e = GetQuotaExceeded(status); e.has_value()) {
+    observer().OnQuotaRejected(tenant, e->quota);
   }
 }
 

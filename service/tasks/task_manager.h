@@ -42,15 +42,20 @@
 #include "service/tasks/create_resolver.h"
 #include "service/tasks/image_fetcher.h"
 #include "service/tasks/poll_planner.h"
+#include "service/tasks/rate_quotas.h"
 #include "service/tasks/scheduler.h"
 #include "service/tasks/task_observer.h"
 #include "service/tasks/task_watcher.h"
+#include "service/tasks/tenant_quotas.h"
 
 namespace qwenimage::tasks {
 
 struct TaskManagerOptions {
   std::string region = "singapore";
-  SchedulerOptions scheduler;
+  SchedulerOptions scheduler;  // its tenant_defaults are replaced by the ones below
+  // The quotas of a tenant whose caller brought none (tasks resumed at start, callers before
+  // authentication resolves quotas): the --max_queued_per_tenant and --tenant_* flags.
+  TenantQuotas tenant_defaults = {/*max_queued=*/1000, /*max_running=*/0, 0, 0};
   // Async models: tasks submitted beyond their running limit to wait upstream (see
   // ModelLimits::queue_ahead). Dropped for a model whose upstream answers Throttling.Concurrency.
   int queue_ahead = 1;
@@ -116,8 +121,12 @@ class TaskManager {
   void ProbeCredentials();
 
   // Creates a task from a validated spec (defaults filled in). With a request id already used
-  // by the tenant: the existing task if the spec matches, ALREADY_EXISTS otherwise.
-  absl::StatusOr<v1::Task> Create(const std::string& tenant, const std::string& request_id,
+  // by the tenant: the existing task if the spec matches, ALREADY_EXISTS otherwise — neither
+  // counted against nor refused by a quota. A new task over one of the tenant's `quotas`
+  // (max_queued, creates_per_minute, images_per_day) is RESOURCE_EXHAUSTED with a QuotaExceeded
+  // payload (quota_error.h) and leaves no trace; max_running only delays admission (scheduler.h).
+  absl::StatusOr<v1::Task> Create(const std::string& tenant, const TenantQuotas& quotas,
+                                  const std::string& request_id,
                                   const dashscope::GenerationParams& params);
   absl::StatusOr<v1::Task> Get(const std::string& tenant, const std::string& task_id);
   absl::StatusOr<ListResult> List(const store::ListQuery& query);
@@ -137,6 +146,11 @@ class TaskManager {
 
   int QueuedCount(const std::string& model) const { return scheduler_.QueuedCount(model); }
   int RunningCount(const std::string& model) const { return scheduler_.RunningCount(model); }
+  // Slots of `model` held by `tenant`'s tasks.
+  int RunningCount(const std::string& model, const std::string& tenant) const {
+    return scheduler_.RunningCount(model, tenant);
+  }
+  const TenantQuotas& default_quotas() const { return options_.tenant_defaults; }
   // Whether upstream currently refuses the key or account (submissions and polls paused).
   bool CredentialsRefused() const;
 
@@ -215,6 +229,8 @@ class TaskManager {
                                                                       absl::StatusOr<T>));
 
   TaskObserver& observer() const;
+  // Tells the observer of a create `status` refused for a tenant quota (nothing otherwise).
+  void RejectedByQuota(const std::string& tenant, const absl::Status& status);
 
   const TaskManagerOptions options_;
   const dashscope::ModelCatalog& catalog_;
@@ -229,6 +245,7 @@ class TaskManager {
 
   ImageFetcher fetcher_;
   CreateResolver resolver_;
+  RateQuotas rate_quotas_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, ActivePtr> active_ ABSL_GUARDED_BY(mu_);

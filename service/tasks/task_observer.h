@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "qwenimage/v1/task.pb.h"
+#include "service/tasks/quota_error.h"
 
 namespace qwenimage::tasks {
 
@@ -29,6 +30,9 @@ class TaskObserver {
   virtual void OnStoreWriteFailed() {}
   // Upstream started (true) or stopped (false) refusing the key or account.
   virtual void OnCredentialsRefused(bool refused) {}
+  // A create of `tenant` was refused for `quota` (RESOURCE_EXHAUSTED; max_running never
+  // refuses, it delays admission).
+  virtual void OnQuotaRejected(const std::string& tenant, QuotaKind quota) {}
 };
 
 }  // namespace qwenimage::tasks

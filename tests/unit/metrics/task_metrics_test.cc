@@ -22,6 +22,27 @@ v1::Task FinishedTask() {
   return task;
 }
 
+TEST(TaskMetricsTest, QuotaRejectionsCarryATenantLabelOnlyWhenAllowed) {
+  Metrics anonymous;
+  TaskMetrics without(anonymous);
+  without.OnQuotaRejected("team-a", tasks::QuotaKind::kCreatesPerMinute);
+  without.OnQuotaRejected("team-b", tasks::QuotaKind::kCreatesPerMinute);
+  std::string text = MetricsText(*anonymous.registry());
+  EXPECT_EQ(SampleValue(text, R"(qwenimage_quota_rejections_total{quota="creates_per_minute"})"),
+            2)
+      << text;
+  EXPECT_EQ(text.find("team-a"), std::string::npos);
+
+  Metrics labelled;
+  TaskMetrics with(labelled, nullptr, /*tenant_labels=*/true);
+  with.OnQuotaRejected("team-a", tasks::QuotaKind::kImagesPerDay);
+  text = MetricsText(*labelled.registry());
+  EXPECT_EQ(SampleValue(text,
+                        R"(qwenimage_quota_rejections_total{quota="images_per_day",tenant="team-a"})"),
+            1)
+      << text;
+}
+
 TEST(TaskMetricsTest, CountsCreatedAndFinishedByModelAndState) {
   Metrics metrics;
   TaskMetrics observer(metrics);

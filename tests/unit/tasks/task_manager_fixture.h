@@ -56,6 +56,10 @@ class FlakyTaskStore final : public store::TaskStore {
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override {
     return inner_->ListUnfinished();
   }
+  absl::StatusOr<std::vector<store::TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<store::FinishedCursor>& after) override {
+    return inner_->ListFinishedBefore(cutoff, limit, after);
+  }
   absl::Status Delete(absl::string_view id) override { return inner_->Delete(id); }
 
  private:
@@ -141,7 +145,8 @@ class TaskManagerTest : public ::testing::Test {
   }
 
   v1::Task Create(const std::string& model, const std::string& request_id = "", int n = 1) {
-    absl::StatusOr<v1::Task> t = manager_->Create("tenant", request_id, Params(model, n));
+    absl::StatusOr<v1::Task> t =
+        manager_->Create("tenant", quotas_, request_id, Params(model, n));
     EXPECT_TRUE(t.ok()) << t.status();
     executor_.RunUntilIdle();
     return *t;
@@ -187,6 +192,7 @@ class TaskManagerTest : public ::testing::Test {
   FlakyTaskStore flaky_;  // what the manager writes through
   std::unique_ptr<store::DirImageStore> images_;
   TaskManagerOptions options_;
+  TenantQuotas quotas_ = options_.tenant_defaults;  // the caller's, for Create()
   std::unique_ptr<TaskManager> manager_;
 };
 

@@ -83,10 +83,10 @@ TEST_F(TaskManagerTest, SameRequestIdIsIdempotentAndConflictsAreRejected) {
   EXPECT_EQ(upstream_.creates.size(), 1u);
   dashscope::GenerationParams other = Params("qwen-image-plus");
   other.prompt = "a dog";
-  EXPECT_EQ(manager_->Create("tenant", "req-1", other).status().code(),
+  EXPECT_EQ(manager_->Create("tenant", quotas_, "req-1", other).status().code(),
             absl::StatusCode::kAlreadyExists);
   // Another tenant has its own request ids.
-  EXPECT_NE(manager_->Create("other", "req-1", other)->id(), first.id());
+  EXPECT_NE(manager_->Create("other", quotas_, "req-1", other)->id(), first.id());
 }
 
 TEST_F(TaskManagerTest, CancelWhileQueuedNeverReachesUpstream) {
