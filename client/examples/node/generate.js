@@ -21,7 +21,8 @@ const MAX_RECONNECTS = 5;
 const USAGE = `Usage: node generate.js --prompt=TEXT [flags]
 
   --server=HOST:PORT        gateway address (default localhost:50051)
-  --tenant=NAME             tenant, sent as metadata x-qwenimage-tenant
+  --tenant=NAME             tenant, sent as metadata x-qwenimage-tenant (heeded only by a
+                            gateway with --auth=none; else the token names the tenant)
   --token=TOKEN             bearer token, sent as metadata authorization: Bearer TOKEN
                             (visible to other local users in ps: prefer --token-file)
   --token-file=PATH         read the bearer token from PATH (trailing newline dropped)

@@ -140,7 +140,8 @@ def open_channel(args):
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--server", default="localhost:50051", help="gateway address (HOST:PORT)")
-    p.add_argument("--tenant", help="tenant, sent as metadata x-qwenimage-tenant")
+    p.add_argument("--tenant", help="tenant, sent as metadata x-qwenimage-tenant (heeded only by "
+                   "a gateway with --auth=none; else the token names the tenant)")
     token = p.add_mutually_exclusive_group()
     token.add_argument("--token", help="bearer token, sent as metadata authorization: Bearer "
                        "TOKEN (visible to other local users in ps: prefer --token-file)")
