@@ -10,6 +10,7 @@ packages=(
   python3-grpcio python3-protobuf nodejs npm prometheus
   clang-14 libfuzzer-14-dev
   postgresql  # PostgreSQL 15 (initdb, postgres) for the PostgreSQL store tests
+  openssl  # the command line: the TLS tests and e2e scripts make their certificates with it
 )
 
 missing=()
