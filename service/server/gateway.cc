@@ -179,6 +179,12 @@ absl::StatusOr<std::unique_ptr<store::ImageStore>> OpenImageStore(
   absl::StatusOr<std::unique_ptr<store::S3ImageStore>> s3 =
       store::S3ImageStore::Create(std::move(options));
   if (!s3.ok()) return s3.status();
+  // A wrong key, secret, region or bucket is a configuration error: refuse to start. An
+  // unreachable endpoint may be passing; every store call reports it again.
+  if (absl::Status access = (*s3)->CheckAccess(); !access.ok()) {
+    if (!absl::IsUnavailable(access) && !absl::IsDeadlineExceeded(access)) return access;
+    spdlog::warn("image store: S3 not reachable at start: {}", access.ToString());
+  }
   spdlog::info("image store: S3 bucket {} at {} ({}, region {}, presigned URLs {})", o.s3.bucket,
                o.s3.endpoint, o.s3.path_style ? "path-style" : "virtual-hosted", o.s3.region,
                o.s3.presign_ttl > absl::ZeroDuration() ? absl::FormatDuration(o.s3.presign_ttl)

@@ -504,7 +504,8 @@ absl::StatusOr<std::unique_ptr<ImageReader>> S3ImageStore::Open(absl::string_vie
 
 absl::StatusOr<std::vector<std::string>> S3ImageStore::ListKeys(absl::string_view prefix,
                                                                 absl::string_view delimiter,
-                                                                bool common_prefixes) const {
+                                                                bool common_prefixes,
+                                                                bool one_page) const {
   std::vector<std::string> out;
   std::string token;
   for (int page = 0;; ++page) {
@@ -513,7 +514,8 @@ absl::StatusOr<std::vector<std::string>> S3ImageStore::ListKeys(absl::string_vie
     if (!token.empty()) absl::StrAppend(&query, "continuation-token=", S3UriEncode(token, false), "&");
     if (!delimiter.empty()) absl::StrAppend(&query, "delimiter=", S3UriEncode(delimiter, false), "&");
     absl::StrAppend(&query, "list-type=2&");
-    if (options_.list_max_keys > 0) absl::StrAppend(&query, "max-keys=", options_.list_max_keys, "&");
+    const int max_keys = one_page ? 1 : options_.list_max_keys;
+    if (max_keys > 0) absl::StrAppend(&query, "max-keys=", max_keys, "&");
     absl::StrAppend(&query, "prefix=", S3UriEncode(prefix, false));
     Call call;
     call.url = absl::StrCat(BucketUrl(), "/?", query);
@@ -528,7 +530,7 @@ absl::StatusOr<std::vector<std::string>> S3ImageStore::ListKeys(absl::string_vie
     }
     std::vector<std::string>& items = common_prefixes ? parsed->common_prefixes : parsed->keys;
     for (std::string& item : items) out.push_back(std::move(item));
-    if (!parsed->truncated) break;
+    if (!parsed->truncated || one_page) break;
     if (parsed->next_continuation_token == token) {
       return absl::UnavailableError(absl::StrCat(what, ": S3 repeated a continuation token"));
     }
@@ -570,6 +572,10 @@ absl::StatusOr<std::vector<std::string>> S3ImageStore::ListTaskIds() {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
+}
+
+absl::Status S3ImageStore::CheckAccess() const {
+  return ListKeys("tasks/", "", /*common_prefixes=*/false, /*one_page=*/true).status();
 }
 
 DownloadUrl S3ImageStore::PresignGet(absl::string_view task_id, int index, absl::Time now,

@@ -80,6 +80,10 @@ class S3ImageStore final : public ImageStore, public DownloadUrlSigner {
   // ListObjectsV2 of "tasks/" with delimiter "/", every page; sorted.
   absl::StatusOr<std::vector<std::string>> ListTaskIds() override;
 
+  // One ListObjectsV2 of at most one key: whether the bucket exists and the credentials may
+  // list it (for a start-up check; errors as above).
+  absl::Status CheckAccess() const;
+
   // A presigned GET valid for presign_ttl from the clock's now.
   absl::StatusOr<DownloadUrl> SignDownloadUrl(absl::string_view task_id,
                                               int index) const override;
@@ -100,9 +104,12 @@ class S3ImageStore final : public ImageStore, public DownloadUrlSigner {
 
   // Sends `call` on a pooled easy handle; transport failures are UNAVAILABLE/DEADLINE_EXCEEDED.
   absl::StatusOr<Reply> Perform(const Call& call) const;
+  // Every key (or common prefix) under `prefix`, following continuation tokens; with
+  // `one_page`, only the first page of at most one entry.
   absl::StatusOr<std::vector<std::string>> ListKeys(absl::string_view prefix,
                                                     absl::string_view delimiter,
-                                                    bool common_prefixes) const;
+                                                    bool common_prefixes,
+                                                    bool one_page = false) const;
   // URL of the bucket root ("…/bucket" or "bucket.host"), no trailing slash.
   std::string BucketUrl() const;
 

@@ -98,7 +98,8 @@ bool IsTerminal(v1::TaskState state) {
 }
 
 v1::Task WithDownloadUrls(const store::DownloadUrlSigner* signer, v1::Task task) {
-  if (signer == nullptr) return task;
+  // Images that retention deleted (images_expire_time) have nothing left to sign a URL for.
+  if (signer == nullptr || task.has_images_expire_time()) return task;
   for (v1::Image& image : *task.mutable_images()) {
     absl::StatusOr<store::DownloadUrl> url = signer->SignDownloadUrl(task.id(), image.index());
     if (!url.ok()) continue;

@@ -31,7 +31,8 @@ std::string SpecFingerprint(const v1::GenerationSpec& spec);
 bool IsTerminal(v1::TaskState state);
 
 // With a signer (--s3_presign_ttl > 0): `task` with a fresh Image.download_url and its expiry on
-// every image; an image that cannot be signed keeps none. Without one: `task` as it is.
+// every image; an image that cannot be signed keeps none. Without one, or once retention deleted
+// the images (images_expire_time set): `task` as it is.
 v1::Task WithDownloadUrls(const store::DownloadUrlSigner* signer, v1::Task task);
 
 

@@ -130,5 +130,15 @@ TEST_F(S3StoreGatewayTest, AMissingCredentialsFileStopsTheStart) {
   EXPECT_THAT(std::string(gw.status().message()), HasSubstr("--s3_credentials_file"));
 }
 
+TEST_F(S3StoreGatewayTest, AWrongSecretStopsTheStartWithoutQuotingIt) {
+  if (server_ == nullptr) return;
+  std::ofstream(options_.s3_credentials_file)
+      << "access_key_id=" << S3Server::kAccessKeyId << "\nsecret_access_key=not-the-secret-4e1\n";
+  absl::StatusOr<std::unique_ptr<server::Gateway>> gw = server::Gateway::Start(options_);
+  EXPECT_TRUE(absl::IsPermissionDenied(gw.status())) << gw.status();
+  EXPECT_THAT(std::string(gw.status().message()), HasSubstr("SignatureDoesNotMatch"));
+  EXPECT_THAT(std::string(gw.status().message()), ::testing::Not(HasSubstr("not-the-secret")));
+}
+
 }  // namespace
 }  // namespace qwenimage::testing
