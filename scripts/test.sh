@@ -16,7 +16,8 @@ for arg in "$@"; do
 done
 
 scripts/deps.sh
-if [ ! -x node_modules/.bin/buf ]; then
+# buf, and s3rver for the S3 image store tests (package.json).
+if [ ! -x node_modules/.bin/buf ] || [ ! -f node_modules/s3rver/bin/s3rver.js ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
