@@ -120,9 +120,13 @@ absl::Status TaskManager::Start() {
     ActivePtr a = Activate(std::move(record));
     ++resumed;
     if (!task.has_submit_time()) {
-      // Never sent upstream: safe to queue again.
-      absl::StatusOr<int> position = scheduler_.Enqueue(
-          task.spec().model(), a->tenant, task.id(), /*front=*/false, FromProto(task.create_time()));
+      // Never sent upstream: safe to queue again. It passed its tenant's max_queued when it was
+      // created (under quotas this start does not know): only the global bound applies now.
+      TenantQuotas resumed = options_.tenant_defaults;
+      resumed.max_queued = 0;
+      absl::StatusOr<int> position =
+          scheduler_.Enqueue(task.spec().model(), a->tenant, task.id(), /*front=*/false,
+                             FromProto(task.create_time()), &resumed);
       if (!position.ok()) {
         a->strand->Post([this, a, why = std::string(position.status().message())] {
           Finish(a, v1::TASK_STATE_FAILED, QueueFull(why));

@@ -176,6 +176,20 @@ TEST_F(TaskManagerQuotaTest, MaxQueuedRefusalCountsNoCreate) {
                           std::pair<std::string, std::string>("tenant", "creates_per_minute")));
 }
 
+TEST_F(TaskManagerQuotaTest, QueuedTasksOverTheDefaultQuotaSurviveARestart) {
+  options_.tenant_defaults.max_queued = 1;
+  quotas_.max_queued = 3;  // the tenant's own quota, which a restart does not know
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(TryCreate().ok());  // 2 running, 3 queued
+  EXPECT_EQ(manager_->QueuedCount("qwen-image-plus"), 3);
+  Restart();
+  EXPECT_EQ(manager_->QueuedCount("qwen-image-plus"), 3);
+  store::ListQuery q;
+  q.tenant = "tenant";
+  for (const store::TaskRecord& r : *tasks_->List(q)) {
+    EXPECT_NE(r.task.state(), v1::TASK_STATE_FAILED) << r.task.error().message();
+  }
+}
+
 TEST_F(TaskManagerQuotaTest, MaxRunningGivesTheFreedSlotToAWaitingTenant) {
   quotas_.max_running = 1;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(TryCreate("", 1, "a").ok());
