@@ -243,6 +243,66 @@ TEST_F(ResourceBoundsTest, WatchStreamsPerTenantAreCapped) {
   other_tenant.Close();
 }
 
+// Creates and watches run their store work on the executor while the RPC is held open; a call
+// cancelled meanwhile (here by a deadline that expires at once) still ends exactly once, and
+// every reactor is done afterwards (the server's stream gauge drops to zero).
+TEST_F(ResourceBoundsTest, CallsCancelledWhileTheirStoreWorkRunsEndCleanly) {
+  options_.simulator.task_duration = {absl::Milliseconds(10), absl::Milliseconds(20)};
+  StartGateway();
+  const v1::Task done = Create(Spec("qwen-image-plus"));
+  WatchToEnd(done.id());
+  for (int i = 0; i < 40; ++i) {
+    const auto deadline = std::chrono::system_clock::now() + std::chrono::microseconds(50 * i);
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline);
+      v1::GenerateImagesStreamRequest req;
+      *req.mutable_spec() = Spec("qwen-image-plus", absl::StrCat("stream ", i));
+      auto reader = stub_->GenerateImagesStream(&ctx, req);
+      v1::TaskEvent event;
+      while (reader->Read(&event)) {
+      }
+      grpc::Status s = reader->Finish();
+      EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+          << s.error_message();
+    }
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline);
+      v1::GenerateImagesRequest req;
+      *req.mutable_spec() = Spec("qwen-image-plus", absl::StrCat("wait ", i));
+      v1::Task task;
+      grpc::Status s = stub_->GenerateImages(&ctx, req, &task);
+      EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+          << s.error_message();
+    }
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline);
+      v1::WatchTaskRequest req;
+      req.set_task_id(done.id());
+      auto reader = stub_->WatchTask(&ctx, req);
+      v1::TaskEvent event;
+      while (reader->Read(&event)) {
+      }
+      grpc::Status s = reader->Finish();
+      EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+          << s.error_message();
+    }
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline &&
+         (StreamsInFlight(kWatchMethod) > 0 ||
+          StreamsInFlight("/qwenimage.v1.ImageService/GenerateImagesStream") > 0)) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(StreamsInFlight(kWatchMethod), 0);
+  EXPECT_EQ(StreamsInFlight("/qwenimage.v1.ImageService/GenerateImagesStream"), 0);
+  // And the server still serves.
+  EXPECT_EQ(WatchToEnd(Create(Spec("qwen-image-plus", "after")).id()).back().state(),
+            v1::TASK_STATE_SUCCEEDED);
+}
+
 // --- A reader that never reads -------------------------------------------------------------
 
 // VmRSS of `pid` in bytes (0 if unreadable).
