@@ -1,8 +1,11 @@
-// Authenticated tenants through real gRPC (--auth=tokens): missing, wrong and revoked tokens,
-// another tenant's task on every RPC, per-tenant request ids, open health, and logs free of
-// tokens.
+// Authenticated tenants through real gRPC (--auth=tokens): missing, wrong and revoked tokens
+// (reload, watcher, SIGHUP to the binary), another tenant's task on every RPC, per-tenant
+// request ids, open health, and logs free of tokens.
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
 #include "tests/integration/gateway_fixture.h"
+#include "tests/testing/subprocess.h"
 
 namespace qwenimage::testing {
 namespace {
@@ -324,6 +328,52 @@ TEST_F(AuthTest, LogsNeverCarryTokensOrTheirHashes) {
   ASSERT_NE(logs.find("grpc call"), std::string::npos) << logs;  // trace level reached them
   EXPECT_NE(logs.find("--auth=tokens: 2 tokens"), std::string::npos) << logs;
   EXPECT_NE(logs.find("tokens[0].tenant"), std::string::npos) << logs;  // the bad file, named
+  for (const std::string& token :
+       {std::string(kTokenA), std::string(kTokenB), std::string(kTokenA2),
+        std::string("tok-not-issued-5e5e5e")}) {
+    EXPECT_EQ(logs.find(token), std::string::npos) << token << "\n" << logs;
+    EXPECT_EQ(logs.find(store::Sha256Hex(token)), std::string::npos) << token << "\n" << logs;
+  }
+}
+
+// The binary: SIGHUP re-reads the tokens file, and nothing it logs holds a token or a hash.
+TEST_F(AuthTest, SighupRevokesATokenInTheBinaryAndItsLogHoldsNoToken) {
+  const std::string log_path = data_dir_ + "/gateway.log";
+  Subprocess gw({QWENIMAGE_GATEWAY_BINARY, "--simulate", "--listen=127.0.0.1:0",
+                 "--metrics_listen=", "--data_dir=" + data_dir_, "--auth=tokens",
+                 "--tokens_file=" + tokens_file_, "--tokens_poll_interval=1h",
+                 "--log_level=trace", "--log_format=text"},
+                {}, log_path);
+  const int port = gw.WaitForNumberAfter("listening on port ");
+  ASSERT_GT(port, 0) << "see " << log_path;
+  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                 grpc::InsecureChannelCredentials());
+  stub_ = v1::ImageService::NewStub(channel_);
+
+  v1::Task task;
+  ASSERT_TRUE(CreateAs(kTokenA, &task).ok());
+  EXPECT_EQ(CreateAs("tok-not-issued-5e5e5e", &task).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  WriteTokens({{kTokenA2, "team-a"}, {kTokenB, "team-b"}});
+  gw.Signal(SIGHUP);
+  // Wait on the condition: the signal thread re-reads the file.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  grpc::Status status = GetAs(kTokenA, task.id());
+  while (status.ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+    status = GetAs(kTokenA, task.id());
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(GetAs(kTokenA2, task.id()).ok());
+  stub_.reset();
+  channel_.reset();
+  gw.Signal(SIGTERM);
+  EXPECT_EQ(gw.Wait(), 0);
+
+  std::ifstream in(log_path);
+  const std::string logs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(logs.find("--auth=tokens: 2 tokens"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("re-read: 2 tokens"), std::string::npos) << logs;
   for (const std::string& token :
        {std::string(kTokenA), std::string(kTokenB), std::string(kTokenA2),
         std::string("tok-not-issued-5e5e5e")}) {
