@@ -148,7 +148,9 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   server->uid_ = as.uid;
   server->gid_ = as.gid;
 
-  std::string templ = (std::filesystem::path(::testing::TempDir()) / "qwenimage_pg_XXXXXX");
+  // The postgres user must reach the directory: gtest's TempDir may be under a private home.
+  const std::filesystem::path parent = as.switch_user ? "/tmp" : ::testing::TempDir();
+  std::string templ = (parent / "qwenimage_pg_XXXXXX").string();
   if (mkdtemp(templ.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
   }
