@@ -323,9 +323,12 @@ absl::StatusOr<std::unique_ptr<Connection>> PostgresTaskStore::Connect(
       statement_timeout > absl::ZeroDuration()
           ? std::max<int64_t>(1, absl::ToInt64Milliseconds(statement_timeout))
           : 0;
-  // An int, so formatting it into the statement is safe (SET takes no bound parameters).
-  if (absl::Status s = ExecScript(*c, absl::StrCat("SET statement_timeout = ", timeout_ms),
-                                  "set statement_timeout");
+  // An int, so formatting it into the statement is safe (SET takes no bound parameters). The
+  // session starts synced whatever the server's default is, as Connection::relaxed assumes.
+  if (absl::Status s = ExecScript(*c,
+                                  absl::StrCat("SET statement_timeout = ", timeout_ms,
+                                               "; SET synchronous_commit = on"),
+                                  "session settings");
       !s.ok()) {
     return s;
   }
