@@ -47,6 +47,12 @@ absl::StatusOr<std::vector<store::TaskRecord>> MeteredTaskStore::ListUnfinished(
   return Timed(metrics_, "task", "list_unfinished", [&] { return inner_.ListUnfinished(); });
 }
 
+absl::StatusOr<std::vector<store::TaskRecord>> MeteredTaskStore::ListFinishedBefore(
+    absl::Time cutoff, int limit, const std::optional<store::FinishedCursor>& after) {
+  return Timed(metrics_, "task", "list_finished",
+               [&] { return inner_.ListFinishedBefore(cutoff, limit, after); });
+}
+
 
 absl::Status MeteredTaskStore::Delete(absl::string_view task_id) {
   return Timed(metrics_, "task", "delete", [&] { return inner_.Delete(task_id); });

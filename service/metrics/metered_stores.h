@@ -3,6 +3,7 @@
 #ifndef QWENIMAGE_SERVICE_METRICS_METERED_STORES_H_
 #define QWENIMAGE_SERVICE_METRICS_METERED_STORES_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ class MeteredTaskStore final : public store::TaskStore {
   absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<store::TaskRecord>> List(const store::ListQuery& query) override;
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override;
+  absl::StatusOr<std::vector<store::TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<store::FinishedCursor>& after) override;
   absl::Status Delete(absl::string_view task_id) override;
 
  private:

@@ -48,6 +48,7 @@ static_assert(qwenimage::v1::TASK_STATE_SUCCEEDED == 4 && qwenimage::v1::TASK_ST
               "QWENIMAGE_UNFINISHED names the terminal states by number");
 // Shared by the partial index and the query so that the planner can match one to the other.
 #define QWENIMAGE_UNFINISHED "state NOT IN (4, 5, 6)"
+#define QWENIMAGE_FINISHED "state IN (4, 5, 6)"
 
 // kMigrations[v] takes the schema from version v to v + 1. Append only; never edit a shipped
 // step. Each runs in one transaction together with its schema_version row.
@@ -73,6 +74,8 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX tasks_unfinished ON tasks (create_time_us, id) WHERE " QWENIMAGE_UNFINISHED
     ";"
     "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);",
+    // v2: retention walks the finished tasks oldest first (ListFinishedBefore).
+    "CREATE INDEX tasks_finished ON tasks (update_time_us, id) WHERE " QWENIMAGE_FINISHED,
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresTaskStore::kSchemaVersion,
               "one migration step per schema version");
@@ -667,6 +670,33 @@ absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::ListUnfinished() {
   return rows;
 }
 
+absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::ListFinishedBefore(
+    absl::Time cutoff, int limit, const std::optional<FinishedCursor>& after) {
+  if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
+  Params params;
+  std::string sql =
+      absl::StrCat(kColumns, "WHERE " QWENIMAGE_FINISHED " AND update_time_us < $1");
+  params.Int8(absl::ToUnixMicros(cutoff));
+  if (after) {
+    sql += " AND (update_time_us, id) > ($2, $3) ORDER BY update_time_us, id LIMIT $4";
+    params.Int8(absl::ToUnixMicros(after->update_time)).Text(after->id);
+  } else {
+    sql += " ORDER BY update_time_us, id LIMIT $2";
+  }
+  params.Int8(limit);
+  std::vector<TaskRecord> rows;
+  absl::Status status = Run("list finished", [&](Connection& c, bool) -> absl::Status {
+    absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "list finished");
+    if (!r.ok()) return r.status();
+    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
+    if (!read.ok()) return read.status();
+    rows = *std::move(read);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return rows;
+}
+
 absl::Status PostgresTaskStore::Delete(absl::string_view task_id) {
   return Run("delete", [&](Connection& c, bool maybe_committed) -> absl::Status {
     absl::StatusOr<Result> r =
@@ -686,5 +716,6 @@ absl::Status PostgresTaskStore::Delete(absl::string_view task_id) {
 }
 
 #undef QWENIMAGE_UNFINISHED
+#undef QWENIMAGE_FINISHED
 
 }  // namespace qwenimage::store

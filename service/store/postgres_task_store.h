@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ namespace qwenimage::store {
 class PostgresTaskStore : public TaskStore {
  public:
   // The schema version this build writes (max(version) in schema_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // pg_advisory_lock key held while migrating ("qwenimg1").
   static constexpr int64_t kMigrationLockKey = 0x7177656e696d6731;
 
@@ -94,6 +95,8 @@ class PostgresTaskStore : public TaskStore {
   absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) override;
   absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() override;
+  absl::StatusOr<std::vector<TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<FinishedCursor>& after) override;
   absl::Status Delete(absl::string_view task_id) override;
 
   // "user@host:port/dbname" of the server, for logs; never the password.

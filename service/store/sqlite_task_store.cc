@@ -20,6 +20,7 @@ static_assert(qwenimage::v1::TASK_STATE_SUCCEEDED == 4 && qwenimage::v1::TASK_ST
               "QWENIMAGE_UNFINISHED names the terminal states by number");
 // Shared by the partial index and the query so that SQLite can match one to the other.
 #define QWENIMAGE_UNFINISHED "state NOT IN (4, 5, 6)"
+#define QWENIMAGE_FINISHED "state IN (4, 5, 6)"
 
 // kMigrations[v] takes the schema from version v to v + 1. Append only; never edit a shipped step.
 constexpr const char* kMigrations[] = {
@@ -44,6 +45,8 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE tasks ADD COLUMN upstream_task_id TEXT NOT NULL DEFAULT '';"
     "CREATE UNIQUE INDEX tasks_by_upstream_id ON tasks (upstream_task_id)"
     "  WHERE upstream_task_id <> '';",
+    // v4: retention walks the finished tasks oldest first (ListFinishedBefore).
+    "CREATE INDEX tasks_finished ON tasks (update_time_us, id) WHERE " QWENIMAGE_FINISHED ";",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteTaskStore::kSchemaVersion,
               "one migration step per schema version");
@@ -456,6 +459,25 @@ absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListUnfinished() {
   return ReadRows(*stmt);
 }
 
+absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListFinishedBefore(
+    absl::Time cutoff, int limit, const std::optional<FinishedCursor>& after) {
+  if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
+  std::string sql =
+      absl::StrCat(kColumns, "WHERE " QWENIMAGE_FINISHED " AND update_time_us < ?");
+  if (after) sql += " AND (update_time_us, id) > (?, ?)";
+  sql += " ORDER BY update_time_us, id LIMIT ?";
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  ScopedReset reset(*stmt);
+  Binder bind(*stmt);
+  bind.Int(absl::ToUnixMicros(cutoff));
+  if (after) bind.Int(absl::ToUnixMicros(after->update_time)).Text(after->id);
+  bind.Int(limit);
+  if (!bind.ok()) return Error("bind");
+  return ReadRows(*stmt);
+}
+
 absl::Status SqliteTaskStore::Delete(absl::string_view task_id) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<sqlite3_stmt*> stmt = Prepare("DELETE FROM tasks WHERE id = ?");
@@ -470,5 +492,6 @@ absl::Status SqliteTaskStore::Delete(absl::string_view task_id) {
 }
 
 #undef QWENIMAGE_UNFINISHED
+#undef QWENIMAGE_FINISHED
 
 }  // namespace qwenimage::store

@@ -4,6 +4,7 @@
 #define QWENIMAGE_SERVICE_STORE_SQLITE_TASK_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "service/store/task_store.h"
 
 struct sqlite3;
@@ -36,7 +38,7 @@ namespace qwenimage::store {
 class SqliteTaskStore : public TaskStore {
  public:
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the database at `path` and migrates it to kSchemaVersion. A database from a
   // newer build is FAILED_PRECONDITION rather than being touched.
@@ -53,6 +55,8 @@ class SqliteTaskStore : public TaskStore {
   absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override;
   absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) override;
   absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() override;
+  absl::StatusOr<std::vector<TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<FinishedCursor>& after) override;
   absl::Status Delete(absl::string_view task_id) override;
 
  private:

@@ -38,6 +38,12 @@ struct ListQuery {
   int limit = 50;
 };
 
+// Position in the oldest-first order of finished tasks (update_time asc, id asc).
+struct FinishedCursor {
+  absl::Time update_time;
+  std::string id;
+};
+
 // How hard a write must be made durable before it returns.
 enum class Durability {
   // On stable storage (fsync) before returning: a write after which a billed call is sent or an
@@ -67,6 +73,11 @@ class TaskStore {
   virtual absl::StatusOr<std::vector<TaskRecord>> List(const ListQuery& query) = 0;
   // Every task not in a terminal state, oldest first (for resume after a restart).
   virtual absl::StatusOr<std::vector<TaskRecord>> ListUnfinished() = 0;
+  // Terminal tasks (SUCCEEDED, FAILED, CANCELLED) whose update_time is before `cutoff`, oldest
+  // first (update_time, then id), strictly after `after` if given, at most `limit` (> 0;
+  // INVALID_ARGUMENT otherwise). Retention's query, on a partial index of the terminal tasks.
+  virtual absl::StatusOr<std::vector<TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<FinishedCursor>& after) = 0;
   // NOT_FOUND if absent.
   virtual absl::Status Delete(absl::string_view task_id) = 0;
 };

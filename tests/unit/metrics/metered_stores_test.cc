@@ -1,5 +1,6 @@
 #include "service/metrics/metered_stores.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,9 +54,20 @@ class RecordingTaskStore final : public store::TaskStore {
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override {
     return std::vector<store::TaskRecord>{};
   }
+  absl::StatusOr<std::vector<store::TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<store::FinishedCursor>& after) override {
+    finished_queries.push_back({cutoff, limit, after ? after->id : ""});
+    return std::vector<store::TaskRecord>{};
+  }
   absl::Status Delete(absl::string_view) override { return absl::OkStatus(); }
 
+  struct FinishedQuery {
+    absl::Time cutoff;
+    int limit;
+    std::string after_id;
+  };
   std::vector<store::Durability> durabilities;
+  std::vector<FinishedQuery> finished_queries;
 };
 
 TEST(MeteredImageStoreTest, CountsStoredImagesAndBytesAndTimesEveryOperation) {
@@ -85,6 +97,26 @@ TEST(MeteredImageStoreTest, ListTaskIdsPassesThroughAndIsTimed) {
       SampleValue(MetricsText(*metrics.registry()),
                   R"(qwenimage_store_operation_seconds_count{op="list_task_ids",store="image"})"),
       1);
+}
+
+TEST(MeteredTaskStoreTest, ForwardsListFinishedBeforeAndTimesIt) {
+  Metrics metrics;
+  RecordingTaskStore inner;
+  MeteredTaskStore tasks(inner, metrics);
+  const absl::Time cutoff = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(tasks.ListFinishedBefore(cutoff, 7, std::nullopt).ok());
+  ASSERT_TRUE(
+      tasks.ListFinishedBefore(cutoff, 3, store::FinishedCursor{absl::FromUnixSeconds(5), "t9"})
+          .ok());
+  ASSERT_EQ(inner.finished_queries.size(), 2u);
+  EXPECT_EQ(inner.finished_queries[0].cutoff, cutoff);
+  EXPECT_EQ(inner.finished_queries[0].limit, 7);
+  EXPECT_EQ(inner.finished_queries[0].after_id, "");
+  EXPECT_EQ(inner.finished_queries[1].limit, 3);
+  EXPECT_EQ(inner.finished_queries[1].after_id, "t9");
+  EXPECT_EQ(SampleValue(MetricsText(*metrics.registry()),
+                        R"(qwenimage_store_operation_seconds_count{op="list_finished",store="task"})"),
+            2);
 }
 
 TEST(MeteredTaskStoreTest, ForwardsDurabilityAndUpstreamLookups) {

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -109,6 +110,22 @@ TEST_F(PostgresTaskStoreTest, NewerSchemaIsRefused) {
   Query("INSERT INTO schema_version (version) VALUES (99)");
   absl::StatusOr<std::unique_ptr<PostgresTaskStore>> store = PostgresTaskStore::Open(Defaults());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+}
+
+TEST_F(PostgresTaskStoreTest, ListFinishedBeforeCanUseThePartialIndex) {
+  ASSERT_NE(OpenStore(Defaults()), nullptr);
+  // The statement's shapes as ListFinishedBefore builds them; with sequential scans priced out,
+  // the planner must find an index that matches the terminal-state predicate.
+  for (const char* sql :
+       {"SELECT tenant, fingerprint, task FROM tasks WHERE state IN (4, 5, 6) AND"
+        " update_time_us < 1 ORDER BY update_time_us, id LIMIT 10",
+        "SELECT tenant, fingerprint, task FROM tasks WHERE state IN (4, 5, 6) AND"
+        " update_time_us < 1 AND (update_time_us, id) > (0, 'a') ORDER BY update_time_us, id"
+        " LIMIT 10"}) {
+    const std::vector<std::string> plan =
+        Query(absl::StrCat("SET enable_seqscan = off; SET enable_sort = off; EXPLAIN ", sql));
+    EXPECT_THAT(absl::StrJoin(plan, "\n"), HasSubstr("tasks_finished")) << sql;
+  }
 }
 
 TEST_F(PostgresTaskStoreTest, TerminatedConnectionIsRetriedTransparently) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,23 @@ class SqliteTaskStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // The `detail` column of EXPLAIN QUERY PLAN for `sql`, one entry per step.
+  std::vector<std::string> QueryPlan(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<std::string> plan;
+    const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+    EXPECT_EQ(sqlite3_prepare_v2(db, explain.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      plan.push_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return plan;
+  }
+
   std::string Serialized(const std::string& id) {
     absl::StatusOr<TaskRecord> got = store_->Get(id);
     EXPECT_TRUE(got.ok()) << got.status();
@@ -132,7 +150,7 @@ TEST_F(SqliteTaskStoreTest, MigratesV2DatabaseAndBackfillsUpstreamIds) {
   ExecRaw(sql);
 
   Reopen();
-  EXPECT_EQ(PragmaText("PRAGMA user_version"), "3");
+  EXPECT_EQ(PragmaText("PRAGMA user_version"), absl::StrCat(SqliteTaskStore::kSchemaVersion));
   EXPECT_EQ(*store_->FindByUpstreamId("up-done"), "done");
   EXPECT_EQ(*store_->FindByUpstreamId("up-dup"), "old");
   EXPECT_EQ(store_->FindByUpstreamId("").status().code(), absl::StatusCode::kNotFound);
@@ -148,6 +166,8 @@ TEST_F(SqliteTaskStoreTest, MigratesV2DatabaseAndBackfillsUpstreamIds) {
   ListQuery query;
   query.tenant = "acme";
   EXPECT_THAT(Ids(*store_->List(query)), ElementsAre("unsent", "young", "old", "done"));
+  EXPECT_THAT(Ids(*store_->ListFinishedBefore(absl::FromUnixMicros(5000), 10, std::nullopt)),
+              ElementsAre("done", "old"));
   // Opening again migrates nothing further.
   Reopen();
   EXPECT_EQ(*store_->FindByUpstreamId("up-dup"), "old");
@@ -156,6 +176,19 @@ TEST_F(SqliteTaskStoreTest, MigratesV2DatabaseAndBackfillsUpstreamIds) {
 TEST_F(SqliteTaskStoreTest, SchemaVersionAndWalAreSet) {
   EXPECT_EQ(PragmaText("PRAGMA user_version"), absl::StrCat(SqliteTaskStore::kSchemaVersion));
   EXPECT_EQ(PragmaText("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteTaskStoreTest, ListFinishedBeforeUsesThePartialIndex) {
+  // The statement's shapes as ListFinishedBefore builds them (with and without a cursor).
+  for (const char* sql :
+       {"SELECT tenant, fingerprint, task FROM tasks WHERE state IN (4, 5, 6) AND"
+        " update_time_us < 1 ORDER BY update_time_us, id LIMIT 10",
+        "SELECT tenant, fingerprint, task FROM tasks WHERE state IN (4, 5, 6) AND"
+        " update_time_us < 1 AND (update_time_us, id) > (0, 'a') ORDER BY update_time_us, id"
+        " LIMIT 10"}) {
+    EXPECT_THAT(QueryPlan(sql), ElementsAre(::testing::HasSubstr("INDEX tasks_finished")))
+        << sql;
+  }
 }
 
 TEST_F(SqliteTaskStoreTest, NewerSchemaIsRefused) {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -334,6 +335,83 @@ TEST_P(TaskStoreConformanceTest, ListUnfinishedOldestFirst) {
   TaskRecord finished = MakeRecord("running", "acme", 300, TASK_STATE_SUCCEEDED);
   ASSERT_TRUE(store_->Update(finished).ok());
   EXPECT_THAT(Ids(*store_->ListUnfinished()), ElementsAre("pending", "queued"));
+}
+
+// A record in `state` whose update_time is `update_us`.
+TaskRecord UpdatedAt(const std::string& id, int64_t update_us, TaskState state) {
+  TaskRecord r = MakeRecord(id, "acme", 100, state);
+  *r.task.mutable_update_time() = Micros(update_us);
+  return r;
+}
+
+TEST_P(TaskStoreConformanceTest, ListFinishedBeforeIsTerminalOldestFirstBeforeTheCutoff) {
+  using qwenimage::v1::TASK_STATE_CANCELLED;
+  using qwenimage::v1::TASK_STATE_FAILED;
+  using qwenimage::v1::TASK_STATE_PENDING;
+  using qwenimage::v1::TASK_STATE_QUEUED;
+  using qwenimage::v1::TASK_STATE_RUNNING;
+  using qwenimage::v1::TASK_STATE_SUCCEEDED;
+  Insert(UpdatedAt("ok-late", 3000, TASK_STATE_SUCCEEDED));
+  Insert(UpdatedAt("failed", 1000, TASK_STATE_FAILED));
+  Insert(UpdatedAt("ok-early", 500, TASK_STATE_SUCCEEDED));
+  Insert(UpdatedAt("cancelled", 2000, TASK_STATE_CANCELLED));
+  Insert(UpdatedAt("at-cutoff", 4000, TASK_STATE_SUCCEEDED));
+  Insert(UpdatedAt("after-cutoff", 5000, TASK_STATE_FAILED));
+  // Never listed, however old.
+  Insert(UpdatedAt("queued", 10, TASK_STATE_QUEUED));
+  Insert(UpdatedAt("pending", 20, TASK_STATE_PENDING));
+  Insert(UpdatedAt("running", 30, TASK_STATE_RUNNING));
+  TaskRecord other = UpdatedAt("other-tenant", 2500, TASK_STATE_SUCCEEDED);
+  other.tenant = "globex";
+  Insert(other);
+
+  const absl::Time cutoff = absl::FromUnixMicros(4000);
+  EXPECT_THAT(Ids(*store_->ListFinishedBefore(cutoff, 100, std::nullopt)),
+              ElementsAre("ok-early", "failed", "cancelled", "other-tenant", "ok-late"));
+  EXPECT_THAT(Ids(*store_->ListFinishedBefore(cutoff, 2, std::nullopt)),
+              ElementsAre("ok-early", "failed"));
+  EXPECT_THAT(Ids(*store_->ListFinishedBefore(absl::FromUnixMicros(500), 100, std::nullopt)),
+              IsEmpty());
+  EXPECT_EQ(store_->ListFinishedBefore(cutoff, 0, std::nullopt).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // A task that finishes later joins the listing; a deleted one leaves it.
+  TaskRecord finished = UpdatedAt("running", 1500, TASK_STATE_SUCCEEDED);
+  ASSERT_TRUE(store_->Update(finished).ok());
+  ASSERT_TRUE(store_->Delete("failed").ok());
+  EXPECT_THAT(Ids(*store_->ListFinishedBefore(cutoff, 100, std::nullopt)),
+              ElementsAre("ok-early", "running", "cancelled", "other-tenant", "ok-late"));
+}
+
+TEST_P(TaskStoreConformanceTest, ListFinishedBeforePagesThroughTiesInUpdateTime) {
+  // Three tasks share every update time, so only the id breaks ties.
+  std::vector<std::string> expected;
+  for (int t = 0; t < 5; ++t) {
+    for (const char* c : {"a", "b", "c"}) expected.push_back(absl::StrCat("t", t, c));
+  }
+  std::vector<std::string> shuffled = expected;
+  std::reverse(shuffled.begin(), shuffled.end());
+  std::rotate(shuffled.begin(), shuffled.begin() + 4, shuffled.end());
+  for (const std::string& id : shuffled) {
+    Insert(UpdatedAt(id, 1000 * (id[1] - '0' + 1), qwenimage::v1::TASK_STATE_SUCCEEDED));
+  }
+  for (int page_size : {1, 2, 4, 15, 16}) {
+    std::optional<FinishedCursor> after;
+    std::vector<std::string> seen;
+    for (int pages = 0; pages < 100; ++pages) {
+      absl::StatusOr<std::vector<TaskRecord>> page =
+          store_->ListFinishedBefore(absl::FromUnixMicros(1'000'000), page_size, after);
+      ASSERT_TRUE(page.ok()) << page.status();
+      ASSERT_LE(page->size(), static_cast<size_t>(page_size));
+      for (const std::string& id : Ids(*page)) seen.push_back(id);
+      if (page->size() < static_cast<size_t>(page_size)) break;
+      const qwenimage::v1::Task& last = page->back().task;
+      after = FinishedCursor{absl::FromUnixSeconds(last.update_time().seconds()) +
+                                 absl::Nanoseconds(last.update_time().nanos()),
+                             last.id()};
+    }
+    EXPECT_EQ(seen, expected) << "page_size " << page_size;
+  }
 }
 
 TEST_P(TaskStoreConformanceTest, PersistsAcrossReopen) {

@@ -56,6 +56,10 @@ class FlakyTaskStore final : public store::TaskStore {
   absl::StatusOr<std::vector<store::TaskRecord>> ListUnfinished() override {
     return inner_->ListUnfinished();
   }
+  absl::StatusOr<std::vector<store::TaskRecord>> ListFinishedBefore(
+      absl::Time cutoff, int limit, const std::optional<store::FinishedCursor>& after) override {
+    return inner_->ListFinishedBefore(cutoff, limit, after);
+  }
   absl::Status Delete(absl::string_view id) override { return inner_->Delete(id); }
 
  private:
