@@ -10,7 +10,6 @@
 #include "service/api/request_validation.h"
 #include "service/api/status.h"
 #include "service/auth/grpc_credentials.h"
-#include "service/store/page_token.h"
 #include "service/tasks/convert.h"
 
 namespace qwenimage::api {
@@ -194,10 +193,13 @@ grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext*
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
-  absl::StatusOr<v1::Task> task = manager_.Get(principal.tenant, request->task_id());
-  if (!task.ok()) return Done(ctx, ToGrpcStatus(task.status()));
-  *response = *std::move(task);
-  return Done(ctx, grpc::Status::OK);
+  return OnExecutor(ctx, call_context_.executor,
+                    [this, tenant = std::move(principal.tenant), request, response] {
+    absl::StatusOr<v1::Task> task = manager_.Get(tenant, request->task_id());
+    if (!task.ok()) return ToGrpcStatus(task.status());
+    *response = *std::move(task);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContext* ctx,
@@ -205,18 +207,15 @@ grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContex
                                                       v1::ListTasksResponse* response) {
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
-  store::ListQuery query;
-  std::string fingerprint;
-  if (grpc::Status s = ToListQuery(principal.tenant, *request, &query, &fingerprint); !s.ok()) {
-    return Done(ctx, s);
-  }
-  absl::StatusOr<tasks::ListResult> result = manager_.List(query);
-  if (!result.ok()) return Done(ctx, ToGrpcStatus(result.status()));
-  for (v1::Task& task : result->tasks) *response->add_tasks() = std::move(task);
-  if (result->next.has_value()) {
-    response->set_next_page_token(store::EncodePageToken(*result->next, fingerprint));
-  }
-  return Done(ctx, grpc::Status::OK);
+  tasks::ListRequest list;
+  if (grpc::Status s = ToListRequest(principal.tenant, *request, &list); !s.ok()) return Done(ctx, s);
+  return OnExecutor(ctx, call_context_.executor, [this, list = std::move(list), response] {
+    absl::StatusOr<tasks::ListPage> page = manager_.List(list);
+    if (!page.ok()) return ToGrpcStatus(page.status());
+    for (v1::Task& task : page->tasks) *response->add_tasks() = std::move(task);
+    response->set_next_page_token(std::move(page->next_page_token));
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* ImageServiceImpl::CancelTask(grpc::CallbackServerContext* ctx,
@@ -244,7 +243,10 @@ grpc::ServerUnaryReactor* ImageServiceImpl::DeleteTask(grpc::CallbackServerConte
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
-  return Done(ctx, ToGrpcStatus(manager_.Delete(principal.tenant, request->task_id())));
+  return OnExecutor(ctx, call_context_.executor,
+                    [this, tenant = std::move(principal.tenant), request] {
+    return ToGrpcStatus(manager_.Delete(tenant, request->task_id()));
+  });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::WatchTask(

@@ -44,6 +44,7 @@
 #include "service/tasks/poll_planner.h"
 #include "service/tasks/rate_quotas.h"
 #include "service/tasks/scheduler.h"
+#include "service/tasks/task_listing.h"
 #include "service/tasks/task_observer.h"
 #include "service/tasks/task_watcher.h"
 #include "service/tasks/tenant_quotas.h"
@@ -85,11 +86,6 @@ struct TaskManagerOptions {
   const store::DownloadUrlSigner* download_urls = nullptr;
 };
 
-struct ListResult {
-  std::vector<v1::Task> tasks;
-  std::optional<store::ListCursor> next;  // set when more may follow
-};
-
 // One stored image opened for reading, with its metadata (ReadImage streams it in chunks).
 struct ImageStream {
   v1::Image metadata;
@@ -129,7 +125,9 @@ class TaskManager {
                                   const std::string& request_id,
                                   const dashscope::GenerationParams& params);
   absl::StatusOr<v1::Task> Get(const std::string& tenant, const std::string& task_id);
-  absl::StatusOr<ListResult> List(const store::ListQuery& query);
+  // One page of the tenant's tasks, newest first; INVALID_ARGUMENT (a FieldError) for a bad
+  // page token.
+  absl::StatusOr<ListPage> List(const ListRequest& request);
   // Cancels (see the proto); `done` gets the task after the cancel took effect.
   void Cancel(const std::string& tenant, const std::string& task_id, TaskCallback done);
   // Deletes a terminal task and its images.
