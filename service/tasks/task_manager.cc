@@ -360,16 +360,15 @@ absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::
   return WithDownloadUrls(options_.download_urls, std::move(stored->task));
 }
 
-absl::StatusOr<ListResult> TaskManager::List(const store::ListQuery& query) {
-  store::ListQuery one_more = query;
-  one_more.limit = query.limit + 1;
-  absl::StatusOr<std::vector<store::TaskRecord>> records = tasks_.List(one_more);
+absl::StatusOr<ListPage> TaskManager::List(const ListRequest& request) {
+  absl::StatusOr<store::ListQuery> query = ToStoreQuery(request);
+  if (!query.ok()) return query.status();
+  absl::StatusOr<std::vector<store::TaskRecord>> records = tasks_.List(*query);
   if (!records.ok()) return records.status();
-  ListResult result;
+  ListPage result;
   for (store::TaskRecord& r : *records) {
-    if (static_cast<int>(result.tasks.size()) == query.limit) {
-      const v1::Task& last = result.tasks.back();
-      result.next = store::ListCursor{FromProto(last.create_time()), last.id()};
+    if (static_cast<int>(result.tasks.size()) == request.page_size) {
+      result.next_page_token = NextPageToken(request, result.tasks.back());
       break;
     }
     // The store has the last persisted state; an active task may have a newer one.
