@@ -391,9 +391,11 @@ void TaskManager::Cancel(const std::string& tenant, const std::string& task_id, 
         [this, a, done = std::move(done)]() mutable { CancelOnStrand(a, std::move(done)); });
     return;
   }
-  absl::StatusOr<v1::Task> task = Get(tenant, task_id);
-  executor_.Run(
-      [done = std::move(done), task = std::move(task)]() mutable { done(std::move(task)); });
+  // Not active: the stored task is final as it is. Read it on the executor, since the caller
+  // may be a gRPC reaction.
+  executor_.Run([this, tenant, task_id, done = std::move(done)]() mutable {
+    done(Get(tenant, task_id));
+  });
 }
 
 absl::Status TaskManager::Delete(const std::string& tenant, const std::string& task_id) {
