@@ -300,6 +300,34 @@ TEST_F(AuthTest, TokensModeWithoutAFileRefusesToStart) {
   EXPECT_THAT(gw.status().message(), HasSubstr("--tokens_file"));
 }
 
+TEST_F(AuthTest, WithoutAModeTokensAreTheDefaultUnlessSimulating) {
+  options_.auth_mode.reset();
+  options_.tokens_file.clear();
+  options_.simulate = false;
+  options_.transport.insecure = true;
+  options_.api_key = "sk-auth-default-test";
+  options_.dashscope_base_url = "http://127.0.0.1:1/api/v1";  // never reached
+  absl::StatusOr<std::unique_ptr<server::Gateway>> gw = server::Gateway::Start(options_);
+  ASSERT_FALSE(gw.ok());
+  EXPECT_THAT(gw.status().message(), HasSubstr("--auth=tokens needs --tokens_file"));
+}
+
+TEST_F(AuthTest, WithoutAModeASimulatingGatewayTakesTheTenantHeader) {
+  options_.auth_mode.reset();
+  options_.tokens_file.clear();
+  StartGateway();
+  v1::CreateTaskRequest req;
+  *req.mutable_spec() = Spec("qwen-image-plus");
+  v1::Task task;
+  ASSERT_TRUE(stub_->CreateTask(Context("team-a").get(), req, &task).ok());
+  v1::GetTaskRequest get;
+  get.set_task_id(task.id());
+  v1::Task got;
+  EXPECT_TRUE(stub_->GetTask(Context("team-a").get(), get, &got).ok());
+  EXPECT_EQ(stub_->GetTask(Context("team-b").get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(AuthTest, LogsNeverCarryTokensOrTheirHashes) {
   std::ostringstream captured;
   auto previous = spdlog::default_logger();
