@@ -82,13 +82,12 @@ absl::StatusOr<std::unique_ptr<S3Server>> S3Server::Start(bool verify_signatures
   const std::string log = templ + "/s3rver.log";
   // s3rver makes its ListObjectsV2 continuation tokens with DES, which Node 20's OpenSSL 3 only
   // has in the legacy provider: without it every truncated listing is a 500.
-  std::vector<std::string> argv = {node, "--openssl-legacy-provider"};
-  if (verify_signatures) {
-    argv.push_back(root + "/tests/testing/s3rver_sigv4.js");
-  } else {
-    argv.push_back(cli);
-    argv.push_back("--silent");
-  }
+  // Both kinds run through the wrapper, which also exits once this process is gone.
+  std::vector<std::string> argv = {node, "--openssl-legacy-provider",
+                                   root + "/tests/testing/s3rver_sigv4.js"};
+  if (!verify_signatures) argv.push_back("--no-verify");
+  argv.push_back("--parent-pid");
+  argv.push_back(std::to_string(getpid()));
   for (const char* arg : {"-d", data.c_str(), "-a", "127.0.0.1", "-p", "0", "--service-endpoint",
                           "localhost"}) {
     argv.emplace_back(arg);

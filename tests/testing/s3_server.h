@@ -5,7 +5,8 @@
 // signature with a known access key id passes. By default the server is therefore started
 // through tests/testing/s3rver_sigv4.js, which puts S3's own checks in front of it (signature,
 // presigned-URL expiry, x-amz-content-sha256 against the body); `verify_signatures = false`
-// runs `node node_modules/s3rver/bin/s3rver.js` as it is. Credentials: s3rver's built-in
+// runs s3rver as it is (the wrapper with --no-verify). Either way the server exits by itself
+// when the test process dies without stopping it. Credentials: s3rver's built-in
 // account, access key S3RVER with secret S3RVER. Virtual-hosted style works on loopback with the
 // endpoint vhost_endpoint(): "<bucket>.s3.localhost" resolves to 127.0.0.1 inside libcurl and
 // s3rver runs with --service-endpoint localhost.

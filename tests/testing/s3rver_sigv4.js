@@ -14,8 +14,11 @@
 //   - a PUT whose x-amz-content-sha256 is a hex digest is hashed while s3rver stores it; on a
 //     mismatch the object is deleted and the reply is 400 XAmzContentSHA256Mismatch.
 // Usage: node s3rver_sigv4.js -d DIR [-a ADDRESS] [-p PORT] [--service-endpoint HOST]
-//        [--configure-bucket NAME]... [--access-key ID:SECRET]...
-// Prints "S3rver listening on ADDRESS:PORT" once it accepts connections (port 0 picks one).
+//        [--configure-bucket NAME]... [--access-key ID:SECRET]... [--no-verify]
+//        [--parent-pid PID]
+// --no-verify runs s3rver as it is (no checks added). Prints "S3rver listening on ADDRESS:PORT"
+// once it accepts connections (port 0 picks one). With --parent-pid it exits as soon as that
+// process is no longer its parent (a test that crashed never leaves a server behind).
 'use strict';
 
 const crypto = require('crypto');
@@ -34,6 +37,8 @@ function parseArgs(argv) {
     serviceEndpoint: 'amazonaws.com',
     configureBuckets: [],
     keys: new Map([['S3RVER', 'S3RVER']]),
+    verify: true,
+    parentPid: 0,
   };
   for (let i = 2; i < argv.length; i++) {
     const arg = argv[i];
@@ -45,6 +50,8 @@ function parseArgs(argv) {
     else if (arg === '-a' || arg === '--address') opts.address = value();
     else if (arg === '-p' || arg === '--port') opts.port = Number(value());
     else if (arg === '--service-endpoint') opts.serviceEndpoint = value();
+    else if (arg === '--no-verify') opts.verify = false;
+    else if (arg === '--parent-pid') opts.parentPid = Number(value());
     else if (arg === '--configure-bucket') opts.configureBuckets.push({ name: value(), configs: [] });
     else if (arg === '--access-key') {
       const [id, ...secret] = value().split(':');
@@ -217,7 +224,19 @@ async function main() {
     configureBuckets: opts.configureBuckets,
   });
   // Koa composes its middleware when it starts listening: first in the list runs first.
-  server.middleware.unshift(verifier(opts.keys));
+  if (opts.verify) server.middleware.unshift(verifier(opts.keys));
+  // process.ppid is read once at start-up in Node 20; /proc tells the current parent.
+  const currentParent = () => {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  if (opts.parentPid > 0) {
+    const orphaned = () => currentParent() !== opts.parentPid;  // the test process died
+    if (orphaned()) process.exit(0);
+    setInterval(() => {
+      if (orphaned()) process.exit(0);
+    }, 500).unref();
+  }
   const { address, port } = await server.run();
   console.log('S3rver listening on %s:%d', address, port);
 }
