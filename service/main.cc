@@ -21,6 +21,7 @@
 #include "service/logging/redact.h"
 #include "service/server/gateway.h"
 #include "service/server/process_hardening.h"
+#include "service/tasks/retention.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port; port 0 picks one)");
@@ -134,6 +135,15 @@ ABSL_FLAG(absl::Duration, max_retry_after, absl::Seconds(60),
 ABSL_FLAG(absl::Duration, key_outage_timeout, absl::Minutes(15),
           "while DashScope refuses the API key, submissions and polls pause; tasks still queued "
           "after this long fail with KeyOutage");
+ABSL_FLAG(absl::Duration, task_ttl, absl::ZeroDuration(),
+          "delete a finished task (its record, images and request_id) this long after it "
+          "finished; 0 = keep forever");
+ABSL_FLAG(absl::Duration, image_ttl, absl::ZeroDuration(),
+          "delete a finished task's stored images this long after it finished, keeping its "
+          "record (GetTask shows images_expire_time, ReadImage is NOT_FOUND); 0 = as long as "
+          "the task; at most --task_ttl");
+ABSL_FLAG(absl::Duration, retention_sweep_interval, absl::Minutes(1),
+          "how often --task_ttl and --image_ttl are applied (in batches of 500 per sweep)");
 ABSL_FLAG(absl::Duration, api_key_poll_interval, absl::Seconds(2),
           "how often --dashscope_api_key_file is checked for a new key (also re-read on SIGHUP)");
 ABSL_FLAG(int, worker_threads, 4, "task-manager worker threads");
@@ -315,6 +325,12 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   o.tasks.poll_list_threshold = absl::GetFlag(FLAGS_poll_list_threshold);
   o.tasks.max_retry_after = absl::GetFlag(FLAGS_max_retry_after);
   o.tasks.key_outage_timeout = absl::GetFlag(FLAGS_key_outage_timeout);
+  o.tasks.retention.task_ttl = absl::GetFlag(FLAGS_task_ttl);
+  o.tasks.retention.image_ttl = absl::GetFlag(FLAGS_image_ttl);
+  o.tasks.retention.sweep_interval = absl::GetFlag(FLAGS_retention_sweep_interval);
+  if (absl::Status st = qwenimage::tasks::ValidateRetentionOptions(o.tasks.retention); !st.ok()) {
+    return st;
+  }
   if (o.tasks.queue_ahead < 0 || o.tasks.poll_list_threshold < 1 ||
       o.tasks.min_poll_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(

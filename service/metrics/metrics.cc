@@ -68,6 +68,11 @@ Metrics::Metrics(const BuildInfo& build)
                          .Name("qwenimage_upstream_submit_retries_total")
                          .Help("Submissions retried after an upstream refusal, by model and code")
                          .Register(*registry_)),
+      retention_deleted(BuildCounter()
+                            .Name("qwenimage_retention_deleted_total")
+                            .Help("Finished tasks deleted by --task_ttl (what=task) and tasks "
+                                  "whose images --image_ttl deleted (what=images)")
+                            .Register(*registry_)),
       upstream_requests(BuildCounter()
                             .Name("qwenimage_upstream_requests_total")
                             .Help("DashScope HTTP requests, by endpoint, HTTP status and code")
@@ -129,6 +134,8 @@ Metrics::Metrics(const BuildInfo& build)
   draining.Add({}).Set(0);
   upstream_credentials_refused.Add({}).Set(0);
   store_write_failures.Add({});
+  retention_deleted.Add({{"what", "task"}});
+  retention_deleted.Add({{"what", "images"}});
 }
 
 }  // namespace qwenimage::metrics

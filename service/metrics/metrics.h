@@ -47,6 +47,9 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& task_download_seconds;
   prometheus::Family<prometheus::Histogram>& task_duration_seconds;
   prometheus::Family<prometheus::Counter>& submit_retries;  // {model, code}
+  // Retention: finished tasks deleted by --task_ttl ({what="task"}) and tasks whose images
+  // --image_ttl deleted ({what="images"}).
+  prometheus::Family<prometheus::Counter>& retention_deleted;
   // Upstream HTTP, labels {endpoint, status, code} / {endpoint}; throttled {code}.
   prometheus::Family<prometheus::Counter>& upstream_requests;
   prometheus::Family<prometheus::Histogram>& upstream_request_seconds;

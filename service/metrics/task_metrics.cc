@@ -72,6 +72,14 @@ void TaskMetrics::OnSubmitRetry(const std::string& model, const std::string& rea
 
 void TaskMetrics::OnStoreWriteFailed() { metrics_.store_write_failures.Add({}).Increment(); }
 
+void TaskMetrics::OnTasksExpired(int count) {
+  metrics_.retention_deleted.Add({{"what", "task"}}).Increment(count);
+}
+
+void TaskMetrics::OnImagesExpired(int count) {
+  metrics_.retention_deleted.Add({{"what", "images"}}).Increment(count);
+}
+
 void TaskMetrics::OnCredentialsRefused(bool refused) {
   metrics_.upstream_credentials_refused.Add({}).Set(refused ? 1 : 0);
   if (on_credentials_) on_credentials_(refused);

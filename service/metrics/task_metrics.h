@@ -31,6 +31,8 @@ class TaskMetrics final : public tasks::TaskObserver {
   void OnImagesStored(const std::string& model, absl::Duration download) override;
   void OnSubmitRetry(const std::string& model, const std::string& reason) override;
   void OnStoreWriteFailed() override;
+  void OnTasksExpired(int count) override;
+  void OnImagesExpired(int count) override;
   void OnCredentialsRefused(bool refused) override;
   void OnQuotaRejected(const std::string& tenant, tasks::QuotaKind quota) override;
 

@@ -102,6 +102,7 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
 TaskManager::~TaskManager() = default;
 
 absl::Status TaskManager::Start() {
+  if (absl::Status s = ValidateRetentionOptions(options_.retention); !s.ok()) return s;
   absl::StatusOr<std::vector<store::TaskRecord>> unfinished = tasks_.ListUnfinished();
   if (!unfinished.ok()) return unfinished.status();
   RemoveOrphanedImages();
@@ -167,6 +168,12 @@ absl::Status TaskManager::Start() {
     });
   }
   spdlog::info("task manager started: {} unfinished tasks resumed", resumed);
+  // Only terminal records are swept, and none the manager still holds (between a task's
+  // terminal write and its publication).
+  retention_ = std::make_unique<Retention>(
+      options_.retention, tasks_, images_, executor_, clock_, observer(),
+      [this](const std::string& task_id) { return Find(task_id) != nullptr; });
+  retention_->Start();
   return absl::OkStatus();
 }
 
@@ -196,6 +203,7 @@ void TaskManager::BeginDrain() {
   }
   // Nothing new goes upstream; replies to what is in flight are still handled and stored.
   scheduler_.Stop();
+  if (retention_ != nullptr) retention_->Stop();
   StopPoller();
   resolver_.Stop();  // a restart resolves from the stored marker
 }
@@ -458,6 +466,11 @@ absl::StatusOr<ImageStream> TaskManager::OpenImage(const std::string& tenant,
   if (task->state() != v1::TASK_STATE_SUCCEEDED) {
     return absl::FailedPreconditionError(absl::StrCat("task ", task_id, " has no images: it is ",
                                                       v1::TaskState_Name(task->state())));
+  }
+  if (task->has_images_expire_time()) {
+    return absl::NotFoundError(absl::StrCat(
+        "task ", task_id, ": the images of this task expired after --image_ttl (deleted at ",
+        absl::FormatTime(FromProto(task->images_expire_time()), absl::UTCTimeZone()), ")"));
   }
   // By Image.index: with an image lost (image_errors) the stored ones keep their indexes.
   for (const v1::Image& image : task->images()) {

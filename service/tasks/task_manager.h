@@ -43,6 +43,7 @@
 #include "service/tasks/image_fetcher.h"
 #include "service/tasks/poll_planner.h"
 #include "service/tasks/rate_quotas.h"
+#include "service/tasks/retention.h"
 #include "service/tasks/scheduler.h"
 #include "service/tasks/task_listing.h"
 #include "service/tasks/task_observer.h"
@@ -79,6 +80,8 @@ struct TaskManagerOptions {
   absl::Duration key_probe_interval = absl::Seconds(2);
   absl::Duration key_outage_timeout = absl::Minutes(15);
   CreateResolverOptions resolver;
+  // --task_ttl, --image_ttl: finished tasks and their images are deleted after them (retention.h).
+  RetentionOptions retention;
   // Lifecycle hooks for metrics; nullptr = none. Must outlive the manager.
   TaskObserver* observer = nullptr;
   // Signs Image.download_url on the tasks Get, List and OpenImage return (S3 presigned GETs);
@@ -272,6 +275,9 @@ class TaskManager {
   uint64_t outage_ ABSL_GUARDED_BY(key_mu_) = 0;
   uint64_t outages_ ABSL_GUARDED_BY(key_mu_) = 0;
   bool probe_scheduled_ ABSL_GUARDED_BY(key_mu_) = false;
+
+  // Made by Start; last, so that it stops (and its sweep ends) before anything above goes.
+  std::unique_ptr<Retention> retention_;
 };
 
 }  // namespace qwenimage::tasks

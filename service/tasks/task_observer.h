@@ -28,6 +28,10 @@ class TaskObserver {
   virtual void OnSubmitRetry(const std::string& model, const std::string& reason) {}
   // Writing a task's state failed; the task is held and the write retried.
   virtual void OnStoreWriteFailed() {}
+  // Retention deleted `count` finished tasks (record and images, --task_ttl), or the images of
+  // `count` succeeded tasks (--image_ttl). Called on an executor thread.
+  virtual void OnTasksExpired(int count) {}
+  virtual void OnImagesExpired(int count) {}
   // Upstream started (true) or stopped (false) refusing the key or account.
   virtual void OnCredentialsRefused(bool refused) {}
   // A create of `tenant` was refused for `quota` (RESOURCE_EXHAUSTED; max_running never
