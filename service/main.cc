@@ -38,15 +38,6 @@ ABSL_FLAG(std::string, dashscope_api_key_file, "",
 ABSL_FLAG(bool, simulate, false,
           "run the DashScope simulator in-process on a loopback port and use it as upstream (no "
           "key needed)");
-ABSL_FLAG(std::string, auth, "",
-          "who callers are: tokens (a bearer token or mTLS client identity from --tokens_file) "
-          "or none (the self-asserted x-qwenimage-tenant header; local use only). Default: "
-          "none with --simulate, tokens otherwise");
-ABSL_FLAG(std::string, tokens_file, "",
-          "JSON file of SHA-256-hashed bearer tokens and mTLS identities, each mapped to a "
-          "tenant and its quotas (a mounted secret; re-read when it changes and on SIGHUP)");
-ABSL_FLAG(absl::Duration, tokens_poll_interval, absl::Seconds(2),
-          "how often --tokens_file is checked for changes");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain of the gRPC listener (with --tls_key); re-read when it changes");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert; re-read when it changes");
@@ -58,6 +49,15 @@ ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
 ABSL_FLAG(bool, insecure, false,
           "serve gRPC in plaintext on purpose (without TLS the gateway refuses to start unless "
           "this or --simulate is given)");
+ABSL_FLAG(std::string, auth, "",
+          "who callers are: tokens (a bearer token or mTLS client identity from --tokens_file) "
+          "or none (the self-asserted x-qwenimage-tenant header; local use only). Default: "
+          "none with --simulate, tokens otherwise");
+ABSL_FLAG(std::string, tokens_file, "",
+          "JSON file of SHA-256-hashed bearer tokens and mTLS identities, each mapped to a "
+          "tenant and its quotas (a mounted secret; re-read when it changes and on SIGHUP)");
+ABSL_FLAG(absl::Duration, tokens_poll_interval, absl::Seconds(2),
+          "how often --tokens_file is checked for changes");
 ABSL_FLAG(std::string, sim_task_duration, "200ms..600ms",
           "with --simulate: simulated task duration, fixed (\"2s\") or a range (\"1s..3s\")");
 ABSL_FLAG(std::string, store, "sqlite",

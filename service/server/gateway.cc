@@ -36,56 +36,56 @@
 #include "spdlog/spdlog.h"
 
 namespace qwenimage::server {
-namespace {
-
-// Every tenant's quotas before a token's overrides: the quota flags' values.
-tasks::TenantQuotas DefaultTenantQuotas(const GatewayOptions& o) { return o.tasks.tenant_defaults; }
-
-}  // namespace
-
-
-// Members are declared in construction order and destroyed in reverse, which is the order
-// teardown needs: the server first, then the task manager's I/O, then its executor, then state.
-struct Gateway::Parts {
+// Everything Start builds, declared in the order it is built. Stop() tears it down in the order
+// teardown needs, for a normal and a failed start alike; the members left are then destroyed in
+// reverse order of declaration (each after everything built on it).
+struct GatewayParts {
   GatewayOptions options;
-  std::string base_url;
   std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<metrics::TaskMetrics> task_metrics;
   std::unique_ptr<simulator::Simulator> simulator;
+  std::string base_url;
+  std::shared_ptr<dashscope::ApiKey> api_key;
+  std::unique_ptr<dashscope::ApiKeyFile> api_key_file;  // watched on the executor
+  // Resolves every ImageService call's tenant; its file is watched on the executor.
+  std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<store::TaskStore> task_store;
   std::unique_ptr<store::ImageStore> image_store;
   const store::DownloadUrlSigner* download_urls = nullptr;  // the S3 store, when presigning
   std::unique_ptr<metrics::MeteredTaskStore> metered_task_store;
   std::unique_ptr<metrics::MeteredImageStore> metered_image_store;
-  std::unique_ptr<tasks::TaskManager> manager;
   std::unique_ptr<ThreadPool> executor;
-  std::shared_ptr<dashscope::ApiKey> api_key;
-  std::unique_ptr<dashscope::ApiKeyFile> api_key_file;  // watched; stops before the executor
-  // Resolves every ImageService call's tenant; watched like the key file; outlives the server.
-  std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<dashscope::DashScopeClient> upstream;
   std::unique_ptr<metrics::MeteredUpstream> metered_upstream;
+  std::unique_ptr<tasks::TaskManager> manager;
   std::unique_ptr<api::HealthServiceImpl> health;
   std::unique_ptr<api::ImageServiceImpl> images;
   std::unique_ptr<grpc::Server> server;
-  // Reads the manager at scrape time: declared after it so that it stops first.
+  int port = 0;
+  // Reads the manager at scrape time: declared after it so that it goes first.
   std::shared_ptr<metrics::QueueGauges> queue_gauges;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::unique_ptr<UpstreamProbe> probe;
-  int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   bool upstream_answered ABSL_GUARDED_BY(mu) = false;
   bool credentials_refused ABSL_GUARDED_BY(mu) = false;
   absl::Notification done;
 
-  ~Parts() {
+  // Idempotent. After a drain (Gateway::Shutdown) the server has stopped already; after a
+  // failed start it may be running, with nothing drained.
+  void Stop() {
     probe.reset();  // it sends through `http` and reports to `health`
-    if (api_key_file) api_key_file->StopWatching();
-    if (authenticator) authenticator->StopWatching();
-    // I/O callbacks post to the executor and reach the manager: stop them before either goes.
-    if (manager) manager->Shutdown();
+    if (server != nullptr) {
+      server->Shutdown(absl::ToChronoTime(absl::Now()));
+      server->Wait();
+    }
+    // The watchers poll on the executor and the I/O callbacks post to it and reach the
+    // manager: stop them before either goes.
+    if (api_key_file != nullptr) api_key_file->StopWatching();
+    if (authenticator != nullptr) authenticator->StopWatching();
+    if (manager != nullptr) manager->Shutdown();
     // Destroying the HTTP client completes its outstanding requests (CANCELLED); those
     // callbacks run through the DashScope client and its metering wrapper, so both go after it.
     http.reset();
@@ -93,30 +93,8 @@ struct Gateway::Parts {
     upstream.reset();
     executor.reset();
   }
+  ~GatewayParts() { Stop(); }
 };
-
-absl::Status Gateway::StartAuthenticator(Parts& p) {
-  const GatewayOptions& o = p.options;
-  auth::Authenticator::Options options;
-  options.mode =
-      o.auth_mode.value_or(o.simulate ? auth::AuthMode::kNone : auth::AuthMode::kTokens);
-  options.tokens_file = o.tokens_file;
-  options.default_quotas = DefaultTenantQuotas(o);
-  absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
-      auth::Authenticator::Create(std::move(options));
-  if (!authenticator.ok()) return authenticator.status();
-  p.authenticator = *std::move(authenticator);
-  if (p.authenticator->mode() == auth::AuthMode::kNone) {
-    spdlog::warn("--auth=none: every caller picks its tenant (the {} header, else \"{}\"); for "
-                 "local use only",
-                 auth::kTenantHeader, auth::kDefaultTenant);
-  } else {
-    spdlog::info("--auth=tokens: {} tokens and {} mTLS identities from {}",
-                 p.authenticator->token_count(), p.authenticator->identity_count(),
-                 o.tokens_file);
-  }
-  return absl::OkStatus();
-}
 
 namespace {
 
@@ -193,44 +171,10 @@ absl::StatusOr<std::unique_ptr<store::ImageStore>> OpenImageStore(
   return std::unique_ptr<store::ImageStore>(*std::move(s3));
 }
 
-}  // namespace
-
-absl::Status Gateway::StartMetricsServer(Parts& p) {
-  if (p.options.metrics_listen.empty()) return absl::OkStatus();
-  const tasks::TaskManager& manager = *p.manager;
-  std::vector<std::string> models;
-  for (const dashscope::ModelInfo& m : dashscope::ModelCatalog::Default().models()) {
-    models.push_back(m.name);
-  }
-  auto gauges = std::make_shared<metrics::QueueGauges>(
-      std::move(models), [&manager](const std::string& model) {
-        return metrics::QueueGauges::Counts{manager.QueuedCount(model),
-                                            manager.RunningCount(model)};
-      });
-  p.queue_gauges = gauges;
-  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> server =
-      metrics::MetricsServer::Start(p.options.metrics_listen, *p.metrics, {gauges});
-  if (!server.ok()) return server.status();
-  p.metrics_server = *std::move(server);
-  spdlog::info("metrics on http://{}/metrics (port {})", p.options.metrics_listen,
-               p.metrics_server->port());
-  return absl::OkStatus();
-}
-
-void Gateway::MarkReady(Parts& p) {
-  absl::MutexLock lock(&p.mu);
-  p.upstream_answered = true;
-  UpdateReadiness(p);
-}
-
-void Gateway::SetCredentialsRefused(Parts& p, bool refused) {
-  absl::MutexLock lock(&p.mu);
-  p.credentials_refused = refused;
-  UpdateReadiness(p);
-}
-
-void Gateway::UpdateReadiness(Parts& p) {
-  if (p.shut_down || p.health == nullptr) return;
+// Readiness: ImageService is SERVING once upstream answered, unless a drain has begun or
+// upstream refuses the key.
+void UpdateReadiness(GatewayParts& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p.mu) {
+  if (p.shut_down) return;
   // A refused key is not this replica's fault, but it cannot serve: traffic should go elsewhere.
   const bool ready = p.upstream_answered && !p.credentials_refused;
   p.health->Set(api::HealthServiceImpl::kImageService,
@@ -238,24 +182,53 @@ void Gateway::UpdateReadiness(Parts& p) {
                       : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 }
 
-absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) {
-  auto parts = std::make_unique<Parts>();
-  Parts& p = *parts;
-  p.options = std::move(options);
-  GatewayOptions& o = p.options;
-  // First, so that a transport mistake stops the start before anything else is opened.
-  absl::StatusOr<ListenerCredentials> transport =
-      BuildListenerCredentials(o.transport, o.simulate);
-  if (!transport.ok()) return transport.status();
-  if (absl::Status s = CheckServerLimits(o.limits); !s.ok()) return s;
-  p.metrics = std::make_unique<metrics::Metrics>();
-  // Tenant labels only when the token file names (and so bounds) the tenants.
-  const bool tenant_labels =
-      o.auth_mode.value_or(o.simulate ? auth::AuthMode::kNone : auth::AuthMode::kTokens) ==
-      auth::AuthMode::kTokens;
-  p.task_metrics = std::make_unique<metrics::TaskMetrics>(
-      *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); }, tenant_labels);
+void MarkReady(GatewayParts& p) {
+  absl::MutexLock lock(&p.mu);
+  p.upstream_answered = true;
+  UpdateReadiness(p);
+}
 
+void SetCredentialsRefused(GatewayParts& p, bool refused) {
+  absl::MutexLock lock(&p.mu);
+  p.credentials_refused = refused;
+  UpdateReadiness(p);
+}
+
+// Who callers are, and the metrics and health that depend on it.
+absl::Status StartAuthAndMetrics(GatewayParts& p) {
+  const GatewayOptions& o = p.options;
+  p.metrics = std::make_unique<metrics::Metrics>();
+  p.health = std::make_unique<api::HealthServiceImpl>();
+  auth::Authenticator::Options options;
+  options.mode =
+      o.auth_mode.value_or(o.simulate ? auth::AuthMode::kNone : auth::AuthMode::kTokens);
+  options.tokens_file = o.tokens_file;
+  // Every tenant's quotas before a token's overrides: the quota flags' values.
+  options.default_quotas = o.tasks.tenant_defaults;
+  absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
+      auth::Authenticator::Create(std::move(options));
+  if (!authenticator.ok()) return authenticator.status();
+  p.authenticator = *std::move(authenticator);
+  const bool tokens = p.authenticator->mode() == auth::AuthMode::kTokens;
+  if (tokens) {
+    spdlog::info("--auth=tokens: {} tokens and {} mTLS identities from {}",
+                 p.authenticator->token_count(), p.authenticator->identity_count(),
+                 o.tokens_file);
+  } else {
+    spdlog::warn("--auth=none: every caller picks its tenant (the {} header, else \"{}\"); for "
+                 "local use only",
+                 auth::kTenantHeader, auth::kDefaultTenant);
+  }
+  // Tenant labels only when the token file names (and so bounds) the tenants.
+  p.task_metrics = std::make_unique<metrics::TaskMetrics>(
+      *p.metrics, [&p](bool refused) { SetCredentialsRefused(p, refused); },
+      /*tenant_labels=*/tokens);
+  return absl::OkStatus();
+}
+
+// The upstream base URL (the embedded simulator's with --simulate) and its key.
+absl::Status ResolveUpstream(GatewayParts& p) {
+  GatewayOptions& o = p.options;
   if (o.simulate) {
     o.simulator.region = o.region;
     absl::StatusOr<std::unique_ptr<simulator::Simulator>> sim =
@@ -289,9 +262,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
         "no DashScope API key: set DASHSCOPE_API_KEY or --dashscope_api_key_file, or run with "
         "--simulate");
   }
+  return absl::OkStatus();
+}
 
-  if (absl::Status s = StartAuthenticator(p); !s.ok()) return s;
-
+// The task and image stores, the one place either is chosen, and their metering.
+absl::Status OpenStores(GatewayParts& p) {
+  const GatewayOptions& o = p.options;
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) {
@@ -308,9 +284,16 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   p.metered_task_store = std::make_unique<metrics::MeteredTaskStore>(*p.task_store, *p.metrics);
   p.metered_image_store =
       std::make_unique<metrics::MeteredImageStore>(*p.image_store, *p.metrics);
+  return absl::OkStatus();
+}
 
+// The executor, the DashScope client and the task manager (which resumes stored work), and the
+// file watchers that run on the executor.
+absl::Status StartTasks(GatewayParts& p) {
+  GatewayOptions& o = p.options;
   p.executor = std::make_unique<ThreadPool>(o.worker_threads);
   p.http = http::CurlHttpClient::Create(http::CurlHttpClient::Options{});
+  if (p.http == nullptr) return absl::InternalError("libcurl could not be initialised");
   dashscope::DashScopeClient::Options client_options;
   client_options.base_url = p.base_url;
   client_options.api_key_source = p.api_key;
@@ -339,23 +322,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
                                     spdlog::error("API key file: {}", std::string(error.message()));
                                   });
   }
-
-  p.health = std::make_unique<api::HealthServiceImpl>();
   if (p.authenticator->mode() == auth::AuthMode::kTokens) {
     p.authenticator->StartWatching(*p.executor, *RealClock::Get(), o.tokens_poll_interval,
                                    [](const absl::Status& error) {
                                      spdlog::error("{}", std::string(error.message()));
                                    });
   }
-  p.images = std::make_unique<api::ImageServiceImpl>(dashscope::ModelCatalog::Default(),
-                                                     *p.authenticator,
-                                                     *p.manager, *p.executor,
-                                                     o.heartbeat_interval,
-                                                     o.max_watch_streams_per_tenant);
+  return absl::OkStatus();
+}
+
+absl::Status StartGrpcServer(GatewayParts& p, const ListenerCredentials& transport) {
+  const GatewayOptions& o = p.options;
+  p.images = std::make_unique<api::ImageServiceImpl>(
+      dashscope::ModelCatalog::Default(), *p.authenticator, *p.manager, *p.executor,
+      o.heartbeat_interval, o.max_watch_streams_per_tenant);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   ApplyServerLimits(o.limits, builder);
-  builder.AddListeningPort(o.listen, transport->credentials, &p.port);
+  builder.AddListeningPort(o.listen, transport.credentials, &p.port);
   builder.RegisterService(p.images.get());
   builder.RegisterService(p.health.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -365,18 +349,61 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (p.server == nullptr || p.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
   }
+  return absl::OkStatus();
+}
+
+absl::Status StartMetricsServer(GatewayParts& p) {
+  if (p.options.metrics_listen.empty()) return absl::OkStatus();
+  const tasks::TaskManager& manager = *p.manager;
+  std::vector<std::string> models;
+  for (const dashscope::ModelInfo& m : dashscope::ModelCatalog::Default().models()) {
+    models.push_back(m.name);
+  }
+  auto gauges = std::make_shared<metrics::QueueGauges>(
+      std::move(models), [&manager](const std::string& model) {
+        return metrics::QueueGauges::Counts{manager.QueuedCount(model),
+                                            manager.RunningCount(model)};
+      });
+  p.queue_gauges = gauges;
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> server =
+      metrics::MetricsServer::Start(p.options.metrics_listen, *p.metrics, {gauges});
+  if (!server.ok()) return server.status();
+  p.metrics_server = *std::move(server);
+  spdlog::info("metrics on http://{}/metrics (port {})", p.options.metrics_listen,
+               p.metrics_server->port());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) {
+  // A failed start returns at once: `parts` going out of scope is GatewayParts::Stop().
+  auto parts = std::make_unique<GatewayParts>();
+  GatewayParts& p = *parts;
+  p.options = std::move(options);
+  // First, so that a transport or limits mistake stops the start before anything is opened.
+  absl::StatusOr<ListenerCredentials> transport =
+      BuildListenerCredentials(p.options.transport, p.options.simulate);
+  if (!transport.ok()) return transport.status();
+  if (absl::Status s = CheckServerLimits(p.options.limits); !s.ok()) return s;
+  for (absl::Status (*step)(GatewayParts&) :
+       {&StartAuthAndMetrics, &ResolveUpstream, &OpenStores, &StartTasks}) {
+    if (absl::Status s = step(p); !s.ok()) return s;
+  }
+  if (absl::Status s = StartGrpcServer(p, *transport); !s.ok()) return s;
   if (absl::Status s = StartMetricsServer(p); !s.ok()) return s;
-  // Live once the store is open and the server runs; ready once upstream answers too.
+  // Live once the stores are open and the server runs; ready once upstream answers too.
   p.health->Set("", grpc::health::v1::HealthCheckResponse::SERVING);
-  p.probe = std::make_unique<UpstreamProbe>(*p.http, p.base_url, o.upstream_probe_interval,
+  p.probe = std::make_unique<UpstreamProbe>(*p.http, p.base_url, p.options.upstream_probe_interval,
                                             [&p] { MarkReady(p); });
   p.probe->WaitFirstAttempt();
-  spdlog::info("qwen-image-gateway listening on port {}, {} (region {}, store {})", p.port,
-               transport->description, o.region, o.data_dir);
+  spdlog::info("qwen-image-gateway listening on port {}, {} (region {}, store {}, images {})",
+               p.port, transport->description, p.options.region, p.options.store,
+               p.options.image_store);
   return std::unique_ptr<Gateway>(new Gateway(std::move(parts)));
 }
 
-Gateway::Gateway(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Gateway::Gateway(std::unique_ptr<GatewayParts> parts) : parts_(std::move(parts)) {}
 
 Gateway::~Gateway() { Shutdown(absl::ZeroDuration()); }
 
@@ -389,7 +416,7 @@ int Gateway::metrics_port() const {
 const std::string& Gateway::upstream_base_url() const { return parts_->base_url; }
 
 void Gateway::Shutdown(absl::Duration grace) {
-  Parts& p = *parts_;
+  GatewayParts& p = *parts_;
   {
     absl::MutexLock lock(&p.mu);
     if (p.shut_down) return;

@@ -68,6 +68,8 @@ struct GatewayOptions {
   tasks::TaskManagerOptions tasks;
 };
 
+struct GatewayParts;  // what Start builds (gateway.cc)
+
 class Gateway {
  public:
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(GatewayOptions options);
@@ -93,16 +95,8 @@ class Gateway {
   void Wait();
 
  private:
-  struct Parts;
-  explicit Gateway(std::unique_ptr<Parts> parts);
-  static absl::Status StartMetricsServer(Parts& p);
-  static absl::Status StartAuthenticator(Parts& p);
-  // Readiness: ImageService is SERVING once upstream answered, unless a drain has begun or
-  // upstream refuses the key.
-  static void MarkReady(Parts& p);
-  static void SetCredentialsRefused(Parts& p, bool refused);
-  static void UpdateReadiness(Parts& p);  // p.mu held
-  std::unique_ptr<Parts> parts_;
+  explicit Gateway(std::unique_ptr<GatewayParts> parts);
+  std::unique_ptr<GatewayParts> parts_;
 };
 
 }  // namespace qwenimage::server

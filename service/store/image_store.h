@@ -32,8 +32,9 @@ class ImageStore {
   virtual absl::Status Put(absl::string_view task_id, int index, absl::string_view bytes) = 0;
   // NOT_FOUND if absent.
   virtual absl::StatusOr<std::string> Get(absl::string_view task_id, int index) = 0;
-  // A reader of a whole stored image (the bytes stay readable even if the image is deleted or
-  // replaced meanwhile). NOT_FOUND if absent.
+  // A reader of a whole stored image. NOT_FOUND if absent. If the image is deleted or replaced
+  // while it is read, a store either keeps serving the old bytes (a file held open) or fails
+  // the next Read with ABORTED (an object store that checks its ETag); it never mixes the two.
   virtual absl::StatusOr<std::unique_ptr<ImageReader>> Open(absl::string_view task_id,
                                                             int index) = 0;
   // Removes every image of the task; OK if there were none.

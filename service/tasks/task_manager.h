@@ -144,7 +144,6 @@ class TaskManager {
   absl::StatusOr<ImageStream> OpenImage(const std::string& tenant, const std::string& task_id,
                                         int index);
 
-
   int QueuedCount(const std::string& model) const { return scheduler_.QueuedCount(model); }
   int RunningCount(const std::string& model) const { return scheduler_.RunningCount(model); }
   // Slots of `model` held by `tenant`'s tasks.

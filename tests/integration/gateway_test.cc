@@ -8,6 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/error_details.pb.h"
@@ -347,6 +351,43 @@ TEST_F(GatewayTest, ModerationFailureKeepsTheUpstreamCode) {
   EXPECT_EQ(task.state(), v1::TASK_STATE_FAILED);
   EXPECT_EQ(task.error().code(), "DataInspectionFailed");
   EXPECT_FALSE(task.error().upstream_request_id().empty());
+}
+
+// Whether a TCP listener can bind 127.0.0.1:`port` (0 picks one; the bound port is returned).
+int BindLoopback(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  int bound = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::listen(fd, 1) == 0) {
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    bound = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return bound;
+}
+
+// The last step fails after the gRPC server is listening: Start reports it, and the one
+// teardown stops what was started (the port is free again, the store can be opened again).
+using GatewayStartTest = GatewayFixture;
+
+TEST_F(GatewayStartTest, AFailedStartStopsWhatItHadStarted) {
+  const int port = BindLoopback(0);
+  ASSERT_GT(port, 0);
+  options_.listen = "127.0.0.1:" + std::to_string(port);
+  options_.metrics_listen = "127.0.0.1:not-a-port";
+  absl::StatusOr<std::unique_ptr<server::Gateway>> failed = server::Gateway::Start(options_);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(BindLoopback(port), port) << "the gRPC listener outlived the failed start";
+  options_.metrics_listen = "";
+  StartGateway();
+  EXPECT_EQ(gateway_->port(), port);
 }
 
 TEST_F(GatewayTest, HealthIsServing) {
