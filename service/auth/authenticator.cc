@@ -53,24 +53,10 @@ absl::string_view AuthModeName(AuthMode mode) {
   return mode == AuthMode::kNone ? "none" : "tokens";
 }
 
-struct Authenticator::Watch {
-  absl::Mutex mu;
-  bool watching ABSL_GUARDED_BY(mu) = false;
-  bool polling ABSL_GUARDED_BY(mu) = false;
-  uint64_t epoch ABSL_GUARDED_BY(mu) = 0;  // +1 per start and stop; stale timers do nothing
-  Executor* executor ABSL_GUARDED_BY(mu) = nullptr;
-  const Clock* clock ABSL_GUARDED_BY(mu) = nullptr;
-  absl::Duration interval ABSL_GUARDED_BY(mu);
-  std::optional<Executor::TimerId> timer ABSL_GUARDED_BY(mu);
-  // Only the single running poll calls it, outside mu; StopWatching waits for that poll.
-  ErrorHandler on_error;
-  std::string last_error ABSL_GUARDED_BY(mu);  // reported already; "" after a good read
-};
 
 Authenticator::Authenticator(Options options)
     : options_(std::move(options)),
-      config_(std::make_shared<const TokenConfig>()),
-      watch_(std::make_shared<Watch>()) {}
+      config_(std::make_shared<const TokenConfig>()) {}
 
 Authenticator::~Authenticator() { StopWatching(); }
 
@@ -177,71 +163,18 @@ absl::StatusOr<bool> Authenticator::Reload() {
 void Authenticator::StartWatching(Executor& executor, const Clock& clock, absl::Duration interval,
                                   ErrorHandler on_error) {
   if (options_.mode == AuthMode::kNone || options_.tokens_file.empty()) return;
-  StopWatching();
-  absl::MutexLock lock(&watch_->mu);
-  watch_->watching = true;
-  ++watch_->epoch;
-  watch_->executor = &executor;
-  watch_->clock = &clock;
-  watch_->interval = interval;
-  watch_->on_error = std::move(on_error);
-  watch_->last_error.clear();
-  Schedule(watch_, this);
+  poll_.Start(executor, clock, interval, [this] { return Poll(); }, std::move(on_error));
 }
 
-void Authenticator::StopWatching() {
-  Watch& w = *watch_;
-  absl::MutexLock lock(&w.mu);
-  if (!w.watching && !w.polling) return;
-  w.watching = false;
-  ++w.epoch;
-  if (w.timer.has_value()) {
-    // A timer that already fired may still run; it finds the epoch moved and does nothing.
-    w.executor->CancelTimer(*w.timer);
-    w.timer.reset();
-  }
-  w.mu.Await(absl::Condition(
-      +[](Watch* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !w->polling; }, &w));
-}
+void Authenticator::StopWatching() { poll_.Stop(); }
 
-void Authenticator::Schedule(const std::shared_ptr<Watch>& watch, Authenticator* self) {
-  watch->mu.AssertHeld();
-  const uint64_t epoch = watch->epoch;
-  // `self` is touched only while the epoch is current: StopWatching (and so the destructor)
-  // moves it and then waits for a running poll.
-  watch->timer =
-      watch->executor->RunAt(watch->clock->Now() + watch->interval, [watch, self, epoch] {
-        {
-          absl::MutexLock lock(&watch->mu);
-          if (!watch->watching || watch->epoch != epoch) return;
-          watch->timer.reset();
-          watch->polling = true;
-        }
-        self->Poll(watch);
-      });
-}
-
-void Authenticator::Poll(const std::shared_ptr<Watch>& watch) {
+absl::Status Authenticator::Poll() {
   const absl::StatusOr<bool> reloaded = Reload();
-  const absl::Status status = reloaded.status();
   if (reloaded.ok() && *reloaded) {
     spdlog::info("tokens file {} re-read: {} tokens, {} identities", options_.tokens_file,
                  token_count(), identity_count());
   }
-  bool report = false;
-  {
-    absl::MutexLock lock(&watch->mu);
-    if (status.ok()) {
-      watch->last_error.clear();
-    } else if (std::string message(status.message()); message != watch->last_error) {
-      watch->last_error = std::move(message);
-      report = watch->on_error != nullptr;
-    }
-  }
-  if (report) watch->on_error(status);
-  absl::MutexLock lock(&watch->mu);
-  watch->polling = false;
-  if (watch->watching) Schedule(watch, this);
+  return reloaded.status();
 }
 
 }  // namespace qwenimage::auth

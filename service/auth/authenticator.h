@@ -24,6 +24,7 @@
 #include "service/auth/token_file.h"
 #include "service/common/clock.h"
 #include "service/common/executor.h"
+#include "service/common/periodic_poll.h"
 
 namespace qwenimage::auth {
 
@@ -102,16 +103,14 @@ class Authenticator {
   uint64_t digest_comparisons() const { return digest_comparisons_.load(); }
 
  private:
-  struct Watch;
   explicit Authenticator(Options options);
 
   std::shared_ptr<const TokenConfig> config() const;
   absl::StatusOr<Principal> FromToken(const TokenConfig& config,
                                       absl::string_view authorization) const;
   absl::StatusOr<Principal> FromHeader(const CallCredentials& credentials) const;
-  static void Schedule(const std::shared_ptr<Watch>& watch,
-                       Authenticator* self) ABSL_NO_THREAD_SAFETY_ANALYSIS;  // watch->mu held
-  void Poll(const std::shared_ptr<Watch>& watch);
+  // One poll of the watcher: Reload, logging a change.
+  absl::Status Poll();
 
   const Options options_;
 
@@ -123,7 +122,7 @@ class Authenticator {
   // Readers copy the pointer under mu_ and use the config outside it.
   std::shared_ptr<const TokenConfig> config_ ABSL_GUARDED_BY(mu_);
 
-  std::shared_ptr<Watch> watch_;
+  PeriodicPoll poll_;
   mutable std::atomic<uint64_t> digest_comparisons_{0};
 };
 

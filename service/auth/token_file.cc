@@ -1,9 +1,5 @@
 #include "service/auth/token_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -17,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "openssl/crypto.h"
 #include "openssl/sha.h"
+#include "service/common/mounted_file.h"
 
 namespace qwenimage::auth {
 namespace {
@@ -193,12 +190,6 @@ absl::Status ParseIdentities(const Json& array, TokenConfig* config) {
   return absl::OkStatus();
 }
 
-absl::Status ErrnoError(int error, absl::string_view what, const std::string& path) {
-  return absl::Status(
-      absl::ErrnoToStatusCode(error),
-      absl::StrCat("cannot ", what, " tokens file ", path, ": ", std::strerror(error)));
-}
-
 }  // namespace
 
 TokenDigest DigestOf(absl::string_view token) {
@@ -262,33 +253,7 @@ absl::StatusOr<TokenConfig> ParseTokenConfig(absl::string_view json) {
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat", path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tokens file ", path, " is not a regular file"));
-  }
-  const auto too_large = [&path] {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tokens file ", path, " is larger than ", kMaxTokenFileBytes, " bytes"));
-  };
-  if (static_cast<uint64_t>(st.st_size) > kMaxTokenFileBytes) return too_large();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open", path);
-  std::string contents;
-  char buffer[8192];
-  int read_errno = 0;
-  while (contents.size() <= kMaxTokenFileBytes) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) read_errno = errno;
-    if (n <= 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (read_errno != 0) return ErrnoError(read_errno, "read", path);
-  if (contents.size() > kMaxTokenFileBytes) return too_large();  // grew after the stat
-  return contents;
+  return ReadMountedFile(path, "tokens file", kMaxTokenFileBytes);
 }
 
 }  // namespace qwenimage::auth

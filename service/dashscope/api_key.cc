@@ -1,9 +1,5 @@
 #include "service/dashscope/api_key.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -12,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "service/common/mounted_file.h"
 
 namespace qwenimage::dashscope {
 namespace {
@@ -31,12 +28,6 @@ bool InCallOf(const void* registration) {
     if (f->registration == registration) return true;
   }
   return false;
-}
-
-absl::Status ErrnoError(int error, absl::string_view what, const std::string& path) {
-  return absl::Status(absl::ErrnoToStatusCode(error),
-                      absl::StrCat("cannot ", what, " API key file ", path, ": ",
-                                   std::strerror(error)));
 }
 
 }  // namespace
@@ -129,36 +120,9 @@ void ApiKey::Unsubscribe(ListenerId id) {
 // ------------------------------------------------------------------------------ ApiKeyFile
 
 absl::StatusOr<std::string> ReadApiKeyFile(const std::string& path) {
-  // stat() and open() the path each time: it follows the symlinks a Secret volume swaps.
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat", path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("API key file ", path, " is not a regular file"));
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
-    return absl::FailedPreconditionError(absl::StrCat("API key file ", path, " is larger than ",
-                                                      kMaxKeyFileBytes, " bytes"));
-  }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open", path);
-  std::string contents;
-  char buffer[4096];
-  int read_errno = 0;
-  while (contents.size() <= kMaxKeyFileBytes) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) read_errno = errno;
-    if (n <= 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (read_errno != 0) return ErrnoError(read_errno, "read", path);
-  if (contents.size() > kMaxKeyFileBytes) {  // grew between stat and read
-    return absl::FailedPreconditionError(absl::StrCat("API key file ", path, " is larger than ",
-                                                      kMaxKeyFileBytes, " bytes"));
-  }
-  std::string key(absl::StripAsciiWhitespace(contents));
+  absl::StatusOr<std::string> contents = ReadMountedFile(path, "API key file", kMaxKeyFileBytes);
+  if (!contents.ok()) return contents.status();
+  std::string key(absl::StripAsciiWhitespace(*contents));
   if (key.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("API key file ", path, " is empty"));
   }
@@ -181,18 +145,6 @@ struct ApiKeyFile::State {
 
   // Held across a read and its Store, so that of two overlapping reads the later one wins.
   absl::Mutex read_mu;
-
-  absl::Mutex mu;
-  bool watching ABSL_GUARDED_BY(mu) = false;
-  bool polling ABSL_GUARDED_BY(mu) = false;
-  uint64_t epoch ABSL_GUARDED_BY(mu) = 0;  // +1 per start and stop; stale timers do nothing
-  Executor* executor ABSL_GUARDED_BY(mu) = nullptr;
-  const Clock* clock ABSL_GUARDED_BY(mu) = nullptr;
-  absl::Duration interval ABSL_GUARDED_BY(mu);
-  std::optional<Executor::TimerId> timer ABSL_GUARDED_BY(mu);
-  // Only the single running poll calls it, outside mu; StopWatching waits for that poll.
-  ErrorHandler on_error;
-  std::string last_error ABSL_GUARDED_BY(mu);  // reported already; "" after a good read
 };
 
 absl::StatusOr<std::unique_ptr<ApiKeyFile>> ApiKeyFile::Open(std::string path,
@@ -228,64 +180,11 @@ absl::Status ApiKeyFile::Reload() { return ReadInto(*state_, *key_); }
 
 void ApiKeyFile::StartWatching(Executor& executor, const Clock& clock, absl::Duration interval,
                                ErrorHandler on_error) {
-  StopWatching();
-  absl::MutexLock lock(&state_->mu);
-  state_->watching = true;
-  ++state_->epoch;
-  state_->executor = &executor;
-  state_->clock = &clock;
-  state_->interval = interval;
-  state_->on_error = std::move(on_error);
-  state_->last_error.clear();
-  ScheduleLocked(state_, key_);
+  poll_.Start(
+      executor, clock, interval, [state = state_, key = key_] { return ReadInto(*state, *key); },
+      std::move(on_error));
 }
 
-void ApiKeyFile::StopWatching() {
-  absl::MutexLock lock(&state_->mu);
-  if (!state_->watching && !state_->polling) return;
-  state_->watching = false;
-  ++state_->epoch;
-  if (state_->timer.has_value()) {
-    // A timer that already fired may still run; it finds the epoch moved and does nothing.
-    state_->executor->CancelTimer(*state_->timer);
-    state_->timer.reset();
-  }
-  state_->mu.Await(absl::Condition(
-      +[](State* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s->polling; }, state_.get()));
-}
-
-void ApiKeyFile::ScheduleLocked(const std::shared_ptr<State>& state,
-                                const std::shared_ptr<ApiKey>& key) {
-  state->mu.AssertHeld();
-  const uint64_t epoch = state->epoch;
-  state->timer = state->executor->RunAt(
-      state->clock->Now() + state->interval, [state, key, epoch] {
-        {
-          absl::MutexLock lock(&state->mu);
-          if (!state->watching || state->epoch != epoch) return;
-          state->timer.reset();
-          state->polling = true;
-        }
-        Poll(state, key);
-      });
-}
-
-void ApiKeyFile::Poll(const std::shared_ptr<State>& state, const std::shared_ptr<ApiKey>& key) {
-  const absl::Status status = ReadInto(*state, *key);
-  bool report = false;
-  {
-    absl::MutexLock lock(&state->mu);
-    if (status.ok()) {
-      state->last_error.clear();
-    } else if (std::string message(status.message()); message != state->last_error) {
-      state->last_error = std::move(message);
-      report = state->on_error != nullptr;
-    }
-  }
-  if (report) state->on_error(status);
-  absl::MutexLock lock(&state->mu);
-  state->polling = false;
-  if (state->watching) ScheduleLocked(state, key);
-}
+void ApiKeyFile::StopWatching() { poll_.Stop(); }
 
 }  // namespace qwenimage::dashscope

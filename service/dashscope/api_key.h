@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "service/common/clock.h"
 #include "service/common/executor.h"
+#include "service/common/periodic_poll.h"
 
 namespace qwenimage::dashscope {
 
@@ -117,12 +118,10 @@ class ApiKeyFile {
       : key_(std::move(key)), state_(std::move(state)) {}
 
   static absl::Status ReadInto(State& state, ApiKey& key);
-  static void Poll(const std::shared_ptr<State>& state, const std::shared_ptr<ApiKey>& key);
-  static void ScheduleLocked(const std::shared_ptr<State>& state,
-                             const std::shared_ptr<ApiKey>& key);
 
   std::shared_ptr<ApiKey> key_;
   std::shared_ptr<State> state_;
+  PeriodicPoll poll_;
 };
 
 // Reads and trims a key file without touching any holder; the checks ApiKeyFile applies.
