@@ -16,29 +16,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "service/store/image_key.h"
 
 namespace qwenimage::store {
 namespace {
 
-constexpr size_t kMaxTaskIdSize = 128;
-
-absl::Status ValidateTaskId(absl::string_view task_id) {
-  if (task_id.empty() || task_id.size() > kMaxTaskIdSize) {
-    return absl::InvalidArgumentError("task_id must be 1 to 128 characters");
-  }
-  for (char c : task_id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
-      return absl::InvalidArgumentError("task_id may contain only [A-Za-z0-9_-]");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateKey(absl::string_view task_id, int index) {
-  if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
-  if (index < 0) return absl::InvalidArgumentError("image index must be >= 0");
-  return absl::OkStatus();
-}
 
 // "<index>.png" as Put names a finished image; its temp files start with a dot.
 bool IsImageFileName(absl::string_view name) {
@@ -137,7 +119,7 @@ absl::StatusOr<std::unique_ptr<DirImageStore>> DirImageStore::Open(const std::st
 }
 
 absl::Status DirImageStore::Put(absl::string_view task_id, int index, absl::string_view bytes) {
-  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  if (absl::Status s = ValidateImageKey(task_id, index); !s.ok()) return s;
   const std::string dir = absl::StrCat(root_, "/", task_id);
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", dir, errno);
   const std::string path = absl::StrCat(dir, "/", index, ".png");
@@ -174,7 +156,7 @@ absl::StatusOr<std::string> DirImageStore::Get(absl::string_view task_id, int in
 
 absl::StatusOr<std::unique_ptr<ImageReader>> DirImageStore::Open(absl::string_view task_id,
                                                                  int index) {
-  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  if (absl::Status s = ValidateImageKey(task_id, index); !s.ok()) return s;
   std::string path = absl::StrCat(root_, "/", task_id, "/", index, ".png");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -194,7 +176,7 @@ absl::StatusOr<std::unique_ptr<ImageReader>> DirImageStore::Open(absl::string_vi
 }
 
 absl::Status DirImageStore::DeleteTask(absl::string_view task_id) {
-  if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
+  if (absl::Status s = ValidateImageTaskId(task_id); !s.ok()) return s;
   const std::string dir = absl::StrCat(root_, "/", task_id);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -211,7 +193,7 @@ absl::StatusOr<std::vector<std::string>> DirImageStore::ListTaskIds() {
     const std::string name = it->path().filename().string();
     std::error_code stat_ec;
     // symlink_status: Put makes real directories; a link is nothing this store wrote.
-    if (!ValidateTaskId(name).ok() || !fs::is_directory(it->symlink_status(stat_ec))) continue;
+    if (!ValidateImageTaskId(name).ok() || !fs::is_directory(it->symlink_status(stat_ec))) continue;
     absl::StatusOr<bool> has_image = HasImage(it->path());
     if (!has_image.ok()) return has_image.status();
     if (*has_image) ids.push_back(name);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "service/http/url.h"
+#include "service/store/image_key.h"
 #include "service/store/s3_presign.h"
 #include "service/store/s3_xml.h"
 #include "service/store/sha256.h"
@@ -47,28 +48,9 @@ struct S3ImageStore::Reply {
 
 namespace {
 
-constexpr size_t kMaxTaskIdSize = 128;
 constexpr size_t kMaxImageBytes = size_t{256} << 20;
 constexpr char kEmptySha256[] =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-absl::Status ValidateTaskId(absl::string_view task_id) {
-  if (task_id.empty() || task_id.size() > kMaxTaskIdSize) {
-    return absl::InvalidArgumentError("task_id must be 1 to 128 characters");
-  }
-  for (char c : task_id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
-      return absl::InvalidArgumentError("task_id may contain only [A-Za-z0-9_-]");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateKey(absl::string_view task_id, int index) {
-  if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
-  if (index < 0) return absl::InvalidArgumentError("image index must be >= 0");
-  return absl::OkStatus();
-}
 
 // S3's bucket naming rules (also OSS's): 3-63 of [a-z0-9.-], starting and ending alphanumeric.
 bool IsBucketName(absl::string_view b) {
@@ -413,7 +395,7 @@ absl::StatusOr<S3ImageStore::Reply> S3ImageStore::Perform(const Call& call) cons
 }
 
 absl::Status S3ImageStore::Put(absl::string_view task_id, int index, absl::string_view bytes) {
-  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  if (absl::Status s = ValidateImageKey(task_id, index); !s.ok()) return s;
   const std::string key = ObjectKey(task_id, index);
   const std::string sha256 = Sha256Hex(bytes);
   const std::string md5 = Md5Hex(bytes);
@@ -454,7 +436,7 @@ absl::Status S3ImageStore::Put(absl::string_view task_id, int index, absl::strin
 }
 
 absl::StatusOr<std::string> S3ImageStore::Get(absl::string_view task_id, int index) {
-  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  if (absl::Status s = ValidateImageKey(task_id, index); !s.ok()) return s;
   Call call;
   call.url = ObjectUrl(task_id, index);
   call.max_body = kMaxImageBytes;
@@ -471,7 +453,7 @@ absl::StatusOr<std::string> S3ImageStore::Get(absl::string_view task_id, int ind
 
 absl::StatusOr<std::unique_ptr<ImageReader>> S3ImageStore::Open(absl::string_view task_id,
                                                                 int index) {
-  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  if (absl::Status s = ValidateImageKey(task_id, index); !s.ok()) return s;
   const std::string key = ObjectKey(task_id, index);
   Call call;
   call.url = ObjectUrl(task_id, index);
@@ -540,7 +522,7 @@ absl::StatusOr<std::vector<std::string>> S3ImageStore::ListKeys(absl::string_vie
 }
 
 absl::Status S3ImageStore::DeleteTask(absl::string_view task_id) {
-  if (absl::Status s = ValidateTaskId(task_id); !s.ok()) return s;
+  if (absl::Status s = ValidateImageTaskId(task_id); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> keys =
       ListKeys(absl::StrCat("tasks/", task_id, "/"), "", /*common_prefixes=*/false);
   if (!keys.ok()) return keys.status();
@@ -567,7 +549,7 @@ absl::StatusOr<std::vector<std::string>> S3ImageStore::ListTaskIds() {
   for (absl::string_view p : *prefixes) {
     // "tasks/<id>/"; anything else is nothing this store wrote.
     if (!absl::ConsumePrefix(&p, "tasks/") || !absl::ConsumeSuffix(&p, "/")) continue;
-    if (ValidateTaskId(p).ok()) ids.emplace_back(p);
+    if (ValidateImageTaskId(p).ok()) ids.emplace_back(p);
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -596,7 +578,7 @@ absl::StatusOr<DownloadUrl> S3ImageStore::SignDownloadUrl(absl::string_view task
   if (options_.presign_ttl <= absl::ZeroDuration()) {
     return absl::FailedPreconditionError("presigned URLs are off (--s3_presign_ttl=0)");
   }
-  if (absl::Status s = ValidateKey(task_id, index); !s.ok()) return s;
+  if (absl::Status s = ValidateImageKey(task_id, index); !s.ok()) return s;
   const absl::Time now = (options_.clock != nullptr ? options_.clock : RealClock::Get())->Now();
   return PresignGet(task_id, index, now, options_.presign_ttl);
 }
