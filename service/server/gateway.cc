@@ -387,7 +387,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (!transport.ok()) return transport.status();
   if (absl::Status s = CheckServerLimits(p.options.limits); !s.ok()) return s;
   for (absl::Status (*step)(GatewayParts&) :
-       {&StartAuthAndMetrics, &ResolveUpstream, &OpenStores, &StartTasks}) {
+       {&ResolveUpstream, &StartAuthAndMetrics, &OpenStores, &StartTasks}) {
     if (absl::Status s = step(p); !s.ok()) return s;
   }
   if (absl::Status s = StartGrpcServer(p, *transport); !s.ok()) return s;
