@@ -185,7 +185,10 @@ TEST_F(TaskManagerQuotaTest, QueuedTasksOverTheDefaultQuotaSurviveARestart) {
   EXPECT_EQ(manager_->QueuedCount("qwen-image-plus"), 3);
   store::ListQuery q;
   q.tenant = "tenant";
-  for (const store::TaskRecord& r : *tasks_->List(q)) {
+  // The StatusOr must outlive the loop (a range-for over `*List(q)` would read a destroyed one).
+  absl::StatusOr<std::vector<store::TaskRecord>> listed = tasks_->List(q);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const store::TaskRecord& r : *listed) {
     EXPECT_NE(r.task.state(), v1::TASK_STATE_FAILED) << r.task.error().message();
   }
 }
