@@ -237,6 +237,20 @@ absl::StatusOr<std::vector<TaskRecord>> ReadRecords(const PGresult* r) {
   return rows;
 }
 
+// An attempt for PostgresTaskStore::Run that reads every row `sql` selects into `*rows`.
+std::function<absl::Status(Connection&, bool)> SelectAll(const std::string& sql,
+                                                         const Params& params, const char* what,
+                                                         std::vector<TaskRecord>* rows) {
+  return [&sql, &params, what, rows](Connection& c, bool) -> absl::Status {
+    absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, what);
+    if (!r.ok()) return r.status();
+    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
+    if (!read.ok()) return read.status();
+    *rows = *std::move(read);
+    return absl::OkStatus();
+  };
+}
+
 absl::StatusOr<std::optional<TaskRecord>> SelectOne(Connection& c, const std::string& sql,
                                                     const Params& params) {
   absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "select");
@@ -642,30 +656,16 @@ absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::List(const ListQuery&
   params.Int8(query.limit);
 
   std::vector<TaskRecord> rows;
-  absl::Status status = Run("list", [&](Connection& c, bool) -> absl::Status {
-    absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "list");
-    if (!r.ok()) return r.status();
-    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
-    if (!read.ok()) return read.status();
-    rows = *std::move(read);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  if (absl::Status s = Run("list", SelectAll(sql, params, "list", &rows)); !s.ok()) return s;
   return rows;
 }
 
 absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::ListUnfinished() {
   const std::string sql =
       absl::StrCat(kColumns, "WHERE " QWENIMAGE_UNFINISHED " ORDER BY create_time_us, id");
+  const Params none;
   std::vector<TaskRecord> rows;
-  absl::Status status = Run("list unfinished", [&](Connection& c, bool) -> absl::Status {
-    absl::StatusOr<Result> r = Exec(c, sql.c_str(), Params(), "list unfinished");
-    if (!r.ok()) return r.status();
-    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
-    if (!read.ok()) return read.status();
-    rows = *std::move(read);
-    return absl::OkStatus();
-  });
+  absl::Status status = Run("list unfinished", SelectAll(sql, none, "list unfinished", &rows));
   if (!status.ok()) return status;
   return rows;
 }
@@ -685,14 +685,7 @@ absl::StatusOr<std::vector<TaskRecord>> PostgresTaskStore::ListFinishedBefore(
   }
   params.Int8(limit);
   std::vector<TaskRecord> rows;
-  absl::Status status = Run("list finished", [&](Connection& c, bool) -> absl::Status {
-    absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "list finished");
-    if (!r.ok()) return r.status();
-    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
-    if (!read.ok()) return read.status();
-    rows = *std::move(read);
-    return absl::OkStatus();
-  });
+  absl::Status status = Run("list finished", SelectAll(sql, params, "list finished", &rows));
   if (!status.ok()) return status;
   return rows;
 }
