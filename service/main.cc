@@ -67,6 +67,13 @@ ABSL_FLAG(std::string, postgres_dsn_file, "",
           "with --store=postgres: file holding a libpq connection string or URI (e.g. a mounted "
           "secret); empty: libpq's environment (PGHOST, PGDATABASE, PGUSER, PGPASSFILE, ...)");
 ABSL_FLAG(int, postgres_pool_size, 8, "with --store=postgres: connections to the database");
+ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(15),
+          "with --store=postgres: the account lease's duration. One replica holds it and admits "
+          "and polls for the account; another takes over within lease_ttl + lease_ttl/3 of its "
+          "holder dying (at once after a drain). A holder that cannot renew it in time exits (75)");
+ABSL_FLAG(absl::Duration, claim_interval, absl::Seconds(2),
+          "with --store=postgres: the lease holder looks for tasks stored by other replicas and "
+          "their cancel requests this often, besides each change notification");
 ABSL_FLAG(absl::Duration, postgres_statement_timeout, absl::Seconds(5),
           "with --store=postgres: statement_timeout of every connection (a store call that hits "
           "it fails and is retried by the task manager)");
@@ -230,6 +237,11 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   o.postgres_dsn_file = absl::GetFlag(FLAGS_postgres_dsn_file);
   o.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
   o.postgres_statement_timeout = absl::GetFlag(FLAGS_postgres_statement_timeout);
+  o.replica.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
+  o.replica.claim_interval = absl::GetFlag(FLAGS_claim_interval);
+  if (o.replica.lease_ttl < absl::Seconds(1) || o.replica.claim_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--lease_ttl must be at least 1s and --claim_interval positive");
+  }
   if (o.postgres_pool_size < 1 || o.postgres_statement_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "--postgres_pool_size must be >= 1 and --postgres_statement_timeout > 0");

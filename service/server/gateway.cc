@@ -1,5 +1,6 @@
 #include "service/server/gateway.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -50,6 +51,7 @@ struct GatewayParts {
   // Resolves every ImageService call's tenant; its file is watched on the executor.
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<store::TaskStore> task_store;
+  store::ReplicaStore* replicas = nullptr;  // the task store, when replicas share it
   std::unique_ptr<store::ImageStore> image_store;
   const store::DownloadUrlSigner* download_urls = nullptr;  // the S3 store, when presigning
   std::unique_ptr<metrics::MeteredTaskStore> metered_task_store;
@@ -59,6 +61,7 @@ struct GatewayParts {
   std::unique_ptr<dashscope::DashScopeClient> upstream;
   std::unique_ptr<metrics::MeteredUpstream> metered_upstream;
   std::unique_ptr<tasks::TaskManager> manager;
+  std::unique_ptr<tasks::ReplicaRole> role;  // with replicas
   std::unique_ptr<api::HealthServiceImpl> health;
   std::unique_ptr<api::ImageServiceImpl> images;
   std::unique_ptr<grpc::Server> server;
@@ -86,6 +89,8 @@ struct GatewayParts {
     if (api_key_file != nullptr) api_key_file->StopWatching();
     if (authenticator != nullptr) authenticator->StopWatching();
     if (manager != nullptr) manager->Shutdown();
+    // Released once nothing more is written under it: a standby takes over at once.
+    if (role != nullptr) role->Stop();
     // Destroying the HTTP client completes its outstanding requests (CANCELLED); those
     // callbacks run through the DashScope client and its metering wrapper, so both go after it.
     http.reset();
@@ -98,8 +103,9 @@ struct GatewayParts {
 
 namespace {
 
-// The one place the task store is chosen.
-absl::StatusOr<std::unique_ptr<store::TaskStore>> OpenTaskStore(const GatewayOptions& o) {
+// The one place the task store is chosen. `replicas` is set when replicas share it.
+absl::StatusOr<std::unique_ptr<store::TaskStore>> OpenTaskStore(const GatewayOptions& o,
+                                                                store::ReplicaStore** replicas) {
   if (o.store == "sqlite") {
     absl::StatusOr<std::unique_ptr<store::SqliteTaskStore>> sqlite =
         store::SqliteTaskStore::Open((std::filesystem::path(o.data_dir) / "tasks.db").string());
@@ -129,6 +135,7 @@ absl::StatusOr<std::unique_ptr<store::TaskStore>> OpenTaskStore(const GatewayOpt
   spdlog::info("task store: PostgreSQL {} (pool {}, statement timeout {})",
                (*postgres)->description(), o.postgres_pool_size,
                absl::FormatDuration(o.postgres_statement_timeout));
+  *replicas = postgres->get();
   return std::unique_ptr<store::TaskStore>(*std::move(postgres));
 }
 
@@ -274,7 +281,7 @@ absl::Status OpenStores(GatewayParts& p) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create --data_dir ", o.data_dir, ": ", ec.message()));
   }
-  absl::StatusOr<std::unique_ptr<store::TaskStore>> task_store = OpenTaskStore(o);
+  absl::StatusOr<std::unique_ptr<store::TaskStore>> task_store = OpenTaskStore(o, &p.replicas);
   if (!task_store.ok()) return task_store.status();
   p.task_store = *std::move(task_store);
   absl::StatusOr<std::unique_ptr<store::ImageStore>> image_store =
@@ -306,10 +313,33 @@ absl::Status StartTasks(GatewayParts& p) {
   o.tasks.observer = p.task_metrics.get();
   o.tasks.download_urls = p.download_urls;
   p.metrics->upstream_task_query_budget.Add({}).Set(o.tasks.task_queries_per_second);
+  std::function<void(const absl::Status&)> on_lost = o.on_lease_lost;
+  if (!on_lost) {
+    on_lost = [](const absl::Status& why) {
+      // Fail-stop: whatever this replica still holds in memory may be stale; the lease holder
+      // resumes it from the store. Nothing is flushed or drained on the way out.
+      spdlog::critical("this replica lost the account lease and exits ({}): {}", kExitLeaseLost,
+                       why.ToString());
+      spdlog::default_logger()->flush();
+      std::_Exit(kExitLeaseLost);
+    };
+  }
+  o.tasks.replicas = p.replicas;
+  o.tasks.on_fenced = on_lost;
   p.manager = std::make_unique<tasks::TaskManager>(
       o.tasks, dashscope::ModelCatalog::Default(), *p.metered_task_store,
       *p.metered_image_store, *p.metered_upstream, *p.executor, *RealClock::Get());
   if (absl::Status s = p.manager->Start(); !s.ok()) return s;
+  if (p.replicas != nullptr) {
+    tasks::ReplicaRoleOptions replica = o.replica;
+    if (replica.holder.empty()) replica.holder = tasks::NewLeaseHolder();
+    spdlog::info("replica {}: lease ttl {}, claims every {}", replica.holder,
+                 absl::FormatDuration(replica.lease_ttl),
+                 absl::FormatDuration(replica.claim_interval));
+    p.role = std::make_unique<tasks::ReplicaRole>(std::move(replica), *p.replicas, *p.manager,
+                                                  *p.executor, *RealClock::Get(), on_lost);
+    if (absl::Status s = p.role->Start(); !s.ok()) return s;
+  }
   // A new key may cure an outage at once, without waiting for the next probe.
   tasks::TaskManager* manager = p.manager.get();
   p.api_key->Subscribe([manager](uint64_t) {

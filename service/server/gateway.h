@@ -3,6 +3,7 @@
 #ifndef QWENIMAGE_SERVICE_SERVER_GATEWAY_H_
 #define QWENIMAGE_SERVICE_SERVER_GATEWAY_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,9 +16,14 @@
 #include "service/server/transport.h"
 #include "service/simulator/simulator.h"
 #include "service/store/s3_image_store.h"
+#include "service/tasks/replica_role.h"
 #include "service/tasks/task_manager.h"
 
 namespace qwenimage::server {
+
+// The exit status of a replica that lost the account lease (replica_role.h): it stops at once,
+// fail-stop, and its restart rejoins as a standby.
+inline constexpr int kExitLeaseLost = 75;
 
 struct GatewayOptions {
   std::string listen = "0.0.0.0:50051";
@@ -31,6 +37,11 @@ struct GatewayOptions {
   std::string postgres_dsn_file;
   int postgres_pool_size = 8;
   absl::Duration postgres_statement_timeout = absl::Seconds(5);
+  // With "postgres": replicas on the database share the account lease (its holder is set per
+  // process by Start).
+  tasks::ReplicaRoleOptions replica;
+  // What a replica does when it lost the lease; unset = log and exit with kExitLeaseLost.
+  std::function<void(const absl::Status&)> on_lease_lost;
   // Image store: "dir" (images/ under data_dir) or "s3" (an S3-compatible bucket: `s3` without
   // its credentials, which come from s3_credentials_file).
   std::string image_store = "dir";

@@ -3,8 +3,6 @@
 // bytea, which never reaches an error message or a log, and neither does the DSN.
 #include "service/store/postgres_task_store.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -16,39 +14,30 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/store/postgres_sql.h"
+#include "service/store/replica_store.h"
 
 namespace qwenimage::store {
 
-// One server connection, leased to one call at a time.
-class PostgresTaskStore::Connection {
- public:
-  explicit Connection(PGconn* conn) : conn_(conn) {}
-  ~Connection() { PQfinish(conn_); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  PGconn* get() const { return conn_; }
-  // Lost (or made unusable on purpose): never returned to the pool.
-  bool broken() const { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
-  void MarkBroken() { broken_ = true; }
-  // The session's synchronous_commit: off while the last write was kRelaxed.
-  bool relaxed = false;
-
- private:
-  PGconn* const conn_;
-  bool broken_ = false;
-};
-
 namespace {
 
-using Connection = PostgresTaskStore::Connection;
+using pg::Connection;
+using pg::Exec;
+using pg::ExecScript;
+using pg::Params;
+using pg::Result;
+using pg::BinaryInt;
+using pg::RowsAffected;
+using pg::SelectAll;
+using pg::SelectOne;
+using pg::Trimmed;
+using pg::Value;
 
 static_assert(qwenimage::v1::TASK_STATE_SUCCEEDED == 4 && qwenimage::v1::TASK_STATE_FAILED == 5 &&
                   qwenimage::v1::TASK_STATE_CANCELLED == 6,
-              "QWENIMAGE_UNFINISHED names the terminal states by number");
-// Shared by the partial index and the query so that the planner can match one to the other.
-#define QWENIMAGE_UNFINISHED "state NOT IN (4, 5, 6)"
-#define QWENIMAGE_FINISHED "state IN (4, 5, 6)"
+              "QWENIMAGE_PG_UNFINISHED names the terminal states by number");
+#define QWENIMAGE_UNFINISHED QWENIMAGE_PG_UNFINISHED
+#define QWENIMAGE_FINISHED QWENIMAGE_PG_FINISHED
 
 // kMigrations[v] takes the schema from version v to v + 1. Append only; never edit a shipped
 // step. Each runs in one transaction together with its schema_version row.
@@ -76,11 +65,37 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX tasks_by_update_time ON tasks (update_time_us);",
     // v2: retention walks the finished tasks oldest first (ListFinishedBefore).
     "CREATE INDEX tasks_finished ON tasks (update_time_us, id) WHERE " QWENIMAGE_FINISHED,
+    // v3: several replicas (replica_store.h). A task's owner_epoch is the lease epoch that last
+    // wrote or claimed it (0: unclaimed); an UPDATE lands only while no newer epoch owns the row.
+    // A cancel request from another replica waits in cancel_requested for the owner. Every
+    // insert, and every update that changes the task or its cancel request, notifies
+    // "qwenimage_tasks" with "<owner_epoch> <cancel_requested 0|1> <id>" (delivered at commit).
+    "ALTER TABLE tasks ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE tasks ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;"
+    "CREATE INDEX tasks_cancel_requested ON tasks (owner_epoch) WHERE cancel_requested AND "
+    QWENIMAGE_UNFINISHED ";"
+    "CREATE TABLE leases ("
+    "  name text PRIMARY KEY,"
+    "  holder text NOT NULL,"
+    "  epoch bigint NOT NULL,"
+    "  expires_at timestamptz NOT NULL);"
+    "CREATE FUNCTION qwenimage_notify_task() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  PERFORM pg_notify('qwenimage_tasks',"
+    "    NEW.owner_epoch || ' ' || NEW.cancel_requested::int || ' ' || NEW.id);"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER tasks_notify_insert AFTER INSERT ON tasks"
+    "  FOR EACH ROW EXECUTE FUNCTION qwenimage_notify_task();"
+    "CREATE TRIGGER tasks_notify_update AFTER UPDATE ON tasks FOR EACH ROW"
+    "  WHEN (OLD.task IS DISTINCT FROM NEW.task"
+    "        OR OLD.cancel_requested IS DISTINCT FROM NEW.cancel_requested)"
+    "  EXECUTE FUNCTION qwenimage_notify_task()",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresTaskStore::kSchemaVersion,
               "one migration step per schema version");
 
-constexpr char kColumns[] = "SELECT tenant, fingerprint, task FROM tasks ";
+using pg::kColumns;
 // The conflict target names the partial unique index, so only an idempotent retry is absorbed; a
 // clash on the primary key or the upstream id still fails (23505).
 constexpr char kInsert[] =
@@ -88,178 +103,6 @@ constexpr char kInsert[] =
     " update_time_us, upstream_task_id, task) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     " ON CONFLICT (tenant, request_id) WHERE request_id <> '' DO NOTHING";
 constexpr char kUpstreamIdIndex[] = "tasks_by_upstream_id";
-
-// Type OIDs from pg_type.h (stable across releases).
-constexpr Oid kByteaOid = 17;
-constexpr Oid kInt8Oid = 20;
-constexpr Oid kInt4Oid = 23;
-constexpr Oid kTextOid = 25;
-constexpr Oid kInt4ArrayOid = 1007;
-
-int64_t ToMicros(const google::protobuf::Timestamp& ts) {
-  return absl::ToUnixMicros(absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos()));
-}
-
-std::string BigEndian(uint64_t v, int bytes) {
-  std::string out(bytes, '\0');
-  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
-  return out;
-}
-
-// Statement parameters, left to right; binary except where noted.
-class Params {
- public:
-  Params& Text(absl::string_view v) { return Add(std::string(v), kTextOid, 1); }
-  Params& Bytes(absl::string_view v) { return Add(std::string(v), kByteaOid, 1); }
-  Params& Int4(int32_t v) { return Add(BigEndian(static_cast<uint32_t>(v), 4), kInt4Oid, 1); }
-  Params& Int8(int64_t v) { return Add(BigEndian(static_cast<uint64_t>(v), 8), kInt8Oid, 1); }
-  // An int4[] as its text literal ("{1,2}"), the simplest array encoding libpq accepts.
-  Params& Int4Array(const std::set<int>& v) {
-    return Add(absl::StrCat("{", absl::StrJoin(v, ","), "}"), kInt4ArrayOid, 0);
-  }
-
-  int size() const { return static_cast<int>(values_.size()); }
-  const std::vector<std::string>& values() const { return values_; }
-  const std::vector<Oid>& types() const { return types_; }
-  const std::vector<int>& formats() const { return formats_; }
-
- private:
-  Params& Add(std::string value, Oid type, int format) {
-    values_.push_back(std::move(value));
-    types_.push_back(type);
-    formats_.push_back(format);
-    return *this;
-  }
-  std::vector<std::string> values_;
-  std::vector<Oid> types_;
-  std::vector<int> formats_;
-};
-
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-std::string Trimmed(const char* message) {
-  return message == nullptr ? "" : std::string(absl::StripAsciiWhitespace(message));
-}
-
-bool ConnectionLostState(absl::string_view sqlstate) {
-  // Class 08: connection exception; 57P01..57P03: the server is shutting down or terminated the
-  // backend (pg_terminate_backend), or is not accepting connections yet.
-  return absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-         sqlstate == "57P03";
-}
-
-// Classifies a failed statement; marks `c` broken if the connection is gone. `constraint`
-// receives the violated constraint's name on a unique violation.
-absl::Status StatementError(Connection& c, const PGresult* r, absl::string_view what,
-                            std::string* constraint) {
-  const std::string sqlstate = r ? Trimmed(PQresultErrorField(r, PG_DIAG_SQLSTATE)) : "";
-  std::string message = r ? Trimmed(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) : "";
-  if (message.empty()) message = Trimmed(PQerrorMessage(c.get()));
-  message = absl::StrCat("postgres ", what, ": ", message,
-                         sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")"));
-  if (PQstatus(c.get()) != CONNECTION_OK || ConnectionLostState(sqlstate)) {
-    c.MarkBroken();
-    return absl::UnavailableError(message);
-  }
-  if (sqlstate == "23505") {
-    if (constraint != nullptr) {
-      *constraint = Trimmed(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
-    }
-    return absl::AlreadyExistsError(message);
-  }
-  // statement_timeout: the statement was cancelled and rolled back.
-  if (sqlstate == "57014") return absl::DeadlineExceededError(message);
-  // Serialization failure, deadlock, lock not available, too many connections: transient.
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "53300") {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
-
-// Runs one statement (extended protocol, binary results).
-absl::StatusOr<Result> Exec(Connection& c, const char* sql, const Params& params,
-                            absl::string_view what, std::string* constraint = nullptr) {
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  for (const std::string& v : params.values()) {
-    values.push_back(v.c_str());
-    lengths.push_back(static_cast<int>(v.size()));
-  }
-  Result r(PQexecParams(c.get(), sql, params.size(), params.types().data(), values.data(),
-                        lengths.data(), params.formats().data(), /*resultFormat=*/1));
-  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
-  return StatementError(c, r.get(), what, constraint);
-}
-
-// Runs statements without parameters (simple protocol, which allows several in one string).
-absl::Status ExecScript(Connection& c, const std::string& sql, absl::string_view what) {
-  Result r(PQexec(c.get(), sql.c_str()));
-  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return absl::OkStatus();
-  return StatementError(c, r.get(), what, nullptr);
-}
-
-int64_t RowsAffected(const PGresult* r) {
-  int64_t n = 0;
-  return absl::SimpleAtoi(PQcmdTuples(const_cast<PGresult*>(r)), &n) ? n : 0;
-}
-
-absl::string_view Value(const PGresult* r, int row, int col) {
-  return absl::string_view(PQgetvalue(r, row, col), PQgetlength(r, row, col));
-}
-
-int64_t BinaryInt(const PGresult* r, int row, int col) {
-  uint64_t v = 0;
-  for (char ch : Value(r, row, col)) v = (v << 8) | static_cast<unsigned char>(ch);
-  // Sign-extend a 4-byte int4.
-  if (PQgetlength(r, row, col) == 4) return static_cast<int32_t>(static_cast<uint32_t>(v));
-  return static_cast<int64_t>(v);
-}
-
-// Rows of kColumns as records.
-absl::StatusOr<std::vector<TaskRecord>> ReadRecords(const PGresult* r) {
-  std::vector<TaskRecord> rows;
-  const int n = PQntuples(r);
-  rows.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    TaskRecord& row = rows.emplace_back();
-    row.tenant = std::string(Value(r, i, 0));
-    row.fingerprint = std::string(Value(r, i, 1));
-    const absl::string_view blob = Value(r, i, 2);
-    if (!row.task.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-      return absl::InternalError("stored task does not parse as qwenimage.v1.Task");
-    }
-  }
-  return rows;
-}
-
-// An attempt for PostgresTaskStore::Run that reads every row `sql` selects into `*rows`.
-std::function<absl::Status(Connection&, bool)> SelectAll(const std::string& sql,
-                                                         const Params& params, const char* what,
-                                                         std::vector<TaskRecord>* rows) {
-  return [&sql, &params, what, rows](Connection& c, bool) -> absl::Status {
-    absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, what);
-    if (!r.ok()) return r.status();
-    absl::StatusOr<std::vector<TaskRecord>> read = ReadRecords(r->get());
-    if (!read.ok()) return read.status();
-    *rows = *std::move(read);
-    return absl::OkStatus();
-  };
-}
-
-absl::StatusOr<std::optional<TaskRecord>> SelectOne(Connection& c, const std::string& sql,
-                                                    const Params& params) {
-  absl::StatusOr<Result> r = Exec(c, sql.c_str(), params, "select");
-  if (!r.ok()) return r.status();
-  absl::StatusOr<std::vector<TaskRecord>> rows = ReadRecords(r->get());
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
-}
 
 // Whether `stored` is exactly the row `record` (serialized as `blob`) would have written: after
 // an attempt whose commit is unknown, that row is this call's own insert.
@@ -297,6 +140,7 @@ absl::StatusOr<std::unique_ptr<PostgresTaskStore>> PostgresTaskStore::Open(Optio
 PostgresTaskStore::PostgresTaskStore(Options options) : options_(std::move(options)) {}
 
 PostgresTaskStore::~PostgresTaskStore() {
+  StopListening();
   std::vector<std::unique_ptr<Connection>> idle;
   {
     absl::MutexLock lock(&mu_);
@@ -471,8 +315,8 @@ absl::StatusOr<TaskRecord> PostgresTaskStore::InsertOrGet(const TaskRecord& reco
   if (!task.has_create_time()) return absl::InvalidArgumentError("task.create_time is required");
   std::string blob;
   if (!task.SerializeToString(&blob)) return absl::InternalError("cannot serialize task");
-  const int64_t create_us = ToMicros(task.create_time());
-  const int64_t update_us = task.has_update_time() ? ToMicros(task.update_time()) : create_us;
+  const int64_t create_us = pg::ToMicros(task.create_time());
+  const int64_t update_us = task.has_update_time() ? pg::ToMicros(task.update_time()) : create_us;
   Params insert;
   insert.Text(task.id())
       .Text(record.tenant)
@@ -566,21 +410,24 @@ absl::Status PostgresTaskStore::Update(const TaskRecord& record, Durability dura
   std::string blob;
   if (!task.SerializeToString(&blob)) return absl::InternalError("cannot serialize task");
   const int64_t update_us =
-      ToMicros(task.has_update_time() ? task.update_time() : task.create_time());
+      pg::ToMicros(task.has_update_time() ? task.update_time() : task.create_time());
+  const int64_t epoch = writer_epoch_.load();
   Params params;
   params.Int4(task.state())
       .Text(task.spec().model())
       .Int8(update_us)
       .Text(task.upstream_task_id())
       .Bytes(blob)
-      .Text(task.id());
-  // The same full row every time: running it again after an unknown commit writes nothing new.
+      .Text(task.id())
+      .Int8(epoch);
+  // The same full row every time: running it again after an unknown commit writes nothing new
+  // (and the row is this epoch's by then, so the fence lets it through).
   return Run("update", [&](Connection& c, bool) -> absl::Status {
     if (absl::Status s = SetDurability(c, durability); !s.ok()) return s;
     absl::StatusOr<Result> r =
         Exec(c,
              "UPDATE tasks SET state = $1, model = $2, update_time_us = $3, upstream_task_id = $4,"
-             " task = $5 WHERE id = $6",
+             " task = $5, owner_epoch = $7 WHERE id = $6 AND owner_epoch <= $7",
              params, "update");
     if (!r.ok()) {
       // The only unique index an UPDATE can break is tasks_by_upstream_id (the id is the key it
@@ -597,10 +444,16 @@ absl::Status PostgresTaskStore::Update(const TaskRecord& record, Durability dura
       c.MarkBroken();
       return absl::UnavailableError("postgres update: reply lost (test hook)");
     }
-    if (RowsAffected(r->get()) == 0) {
+    if (RowsAffected(r->get()) == 1) return absl::OkStatus();
+    absl::StatusOr<Result> owner = Exec(c, "SELECT owner_epoch FROM tasks WHERE id = $1",
+                                        Params().Text(task.id()), "update owner");
+    if (!owner.ok()) return owner.status();
+    if (PQntuples(owner->get()) == 0) {
       return absl::NotFoundError(absl::StrCat("task ", task.id(), " not found"));
     }
-    return absl::OkStatus();
+    return FencedError(absl::StrCat("task ", task.id(), " is owned by lease epoch ",
+                                    BinaryInt(owner->get(), 0, 0), "; this replica writes as ",
+                                    epoch, " (its lease was lost)"));
   });
 }
 

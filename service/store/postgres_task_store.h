@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/store/replica_store.h"
 #include "service/store/task_store.h"
 
 namespace qwenimage::store {
@@ -46,12 +47,18 @@ namespace qwenimage::store {
 //
 // Schema: versioned, append-only migrations run at Open under a session advisory lock, so
 // replicas starting together migrate once; each step and its row in `schema_version` commit
-// together. Every query names its columns, so a later step may add columns (such as a lease's
-// `owner` and `lease_epoch`) without touching the existing ones.
-class PostgresTaskStore : public TaskStore {
+// together. Every query names its columns, so a later step may add columns without touching the
+// existing ones.
+//
+// Replicas (ReplicaStore, postgres_replication.cc): the lease lives in the `leases` table with
+// the database's clock deciding expiry; the fence is `owner_epoch <= $epoch` in the UPDATE;
+// claims are one UPDATE over a FOR UPDATE SKIP LOCKED sub-select; the change feed is a trigger's
+// pg_notify, received by LISTEN on a connection of its own (outside the pool, reconnecting with
+// back-off and reporting a resync after each reconnect).
+class PostgresTaskStore : public TaskStore, public ReplicaStore {
  public:
   // The schema version this build writes (max(version) in schema_version).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // pg_advisory_lock key held while migrating ("qwenimg1").
   static constexpr int64_t kMigrationLockKey = 0x7177656e696d6731;
 
@@ -99,11 +106,26 @@ class PostgresTaskStore : public TaskStore {
       absl::Time cutoff, int limit, const std::optional<FinishedCursor>& after) override;
   absl::Status Delete(absl::string_view task_id) override;
 
+  absl::StatusOr<std::optional<int64_t>> AcquireLease(absl::string_view name,
+                                                      absl::string_view holder,
+                                                      absl::Duration ttl) override;
+  absl::Status RenewLease(absl::string_view name, absl::string_view holder, int64_t epoch,
+                          absl::Duration ttl) override;
+  absl::Status ReleaseLease(absl::string_view name, absl::string_view holder,
+                            int64_t epoch) override;
+  void SetWriterEpoch(int64_t epoch) override { writer_epoch_.store(epoch); }
+  absl::StatusOr<std::vector<TaskRecord>> ClaimUnfinished(int64_t epoch, int limit) override;
+  absl::Status RequestCancel(absl::string_view task_id) override;
+  absl::StatusOr<std::vector<std::string>> ListCancelRequests(int64_t epoch) override;
+  absl::Status StartListening(std::function<void(const TaskChange&)> on_change) override;
+  void StopListening() override;
+
   // "user@host:port/dbname" of the server, for logs; never the password.
   const std::string& description() const { return description_; }
   Stats stats() const;
 
-  class Connection;  // one PGconn and its session state; defined in the .cc
+  class Connection;  // one PGconn and its session state (postgres_sql.h)
+  class Listener;    // the LISTEN connection and its thread (postgres_replication.cc)
 
  private:
   explicit PostgresTaskStore(Options options);
@@ -126,6 +148,8 @@ class PostgresTaskStore : public TaskStore {
   std::string description_;
   std::atomic<int64_t> connections_opened_{0};
   std::atomic<int64_t> retries_{0};
+  std::atomic<int64_t> writer_epoch_{0};
+  std::unique_ptr<Listener> listener_;
 
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);

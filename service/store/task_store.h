@@ -20,6 +20,9 @@ struct TaskRecord {
   // Hash of the normalised request, to tell a retried create from a conflicting one.
   std::string fingerprint;
   qwenimage::v1::Task task;  // task.id, task.request_id, task.create_time are required
+  // Read only: a caller on another replica asked to cancel it (replica_store.h). Never written
+  // through Update, and always false in a store that serves one node.
+  bool cancel_requested = false;
 };
 
 // Position in the newest-first listing order (create_time desc, id desc).

@@ -103,96 +103,41 @@ TaskManager::~TaskManager() = default;
 
 absl::Status TaskManager::Start() {
   if (absl::Status s = ValidateRetentionOptions(options_.retention); !s.ok()) return s;
+  if (options_.replicas != nullptr) {
+    remote_watches_ = std::make_unique<RemoteWatches>(
+        tasks_, executor_, clock_, options_.remote_watch_refresh,
+        [signer = options_.download_urls](v1::Task task) {
+          return WithDownloadUrls(signer, std::move(task));
+        });
+    remote_watches_->Start();
+    spdlog::info("task manager started as a standby: tasks run on the replica holding the lease");
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<store::TaskRecord>> unfinished = tasks_.ListUnfinished();
   if (!unfinished.ok()) return unfinished.status();
   RemoveOrphanedImages();
-  int resumed = 0;
-  const absl::Time now = clock_.Now();
-  // Slots first: tasks that exist (or may) upstream hold theirs before anything is admitted.
-  for (const store::TaskRecord& record : *unfinished) {
-    if (record.task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC && record.task.has_submit_time()) {
-      scheduler_.AcquireRunning(record.task.spec().model(), record.tenant);
-    }
-  }
-  // Oldest first, each queued at the back of its tenant's line: every tenant keeps its order.
-  for (store::TaskRecord& record : *unfinished) {
-    const v1::Task task = record.task;  // record is moved below
-    const bool async = task.upstream_mode() == v1::UPSTREAM_MODE_ASYNC;
-    ActivePtr a = Activate(std::move(record));
-    ++resumed;
-    if (!task.has_submit_time()) {
-      // Never sent upstream: safe to queue again. It passed its tenant's max_queued when it was
-      // created (under quotas this start does not know): only the global bound applies now.
-      TenantQuotas resumed = options_.tenant_defaults;
-      resumed.max_queued = 0;
-      absl::StatusOr<int> position =
-          scheduler_.Enqueue(task.spec().model(), a->tenant, task.id(), /*front=*/false,
-                             FromProto(task.create_time()), &resumed);
-      if (!position.ok()) {
-        a->strand->Post([this, a, why = std::string(position.status().message())] {
-          Finish(a, v1::TASK_STATE_FAILED, QueueFull(why));
-        });
-      }
-      continue;
-    }
-    if (async) {
-      // It exists upstream (or may), holding one of the account's slots (taken above).
-      const bool known = !task.upstream_task_id().empty();
-      a->strand->Post([this, a, known, now] {
-        a->holds_slot = true;
-        if (known) {
-          SchedulePoll(a);
-        } else {
-          spdlog::info("task {}: tenant={} create was in flight at the last stop; looking it up",
-                       a->id, a->tenant);
-          ResolveUnknownCreate(a, now, "the gateway stopped before the create's reply arrived");
-        }
-      });
-      continue;
-    }
-    // A sync call was cut short: its outcome is unknown and sending it again could bill twice.
-    // Unless its images were stored already (the end's write was lost): they are kept.
-    a->strand->Post([this, a] {
-      v1::Task& task = a->record.task;
-      ImageFetcher::Outcome stored = fetcher_.RecoverStored(
-          a->id, task.spec().prompt(), task.spec().n() > 0 ? task.spec().n() : 1);
-      if (stored.images.empty()) {
-        Finish(a, v1::TASK_STATE_FAILED, Interrupted());
-        return;
-      }
-      spdlog::info("task {}: tenant={} its images were stored before the last stop; kept", a->id,
-                   a->tenant);
-      for (v1::Image& image : stored.images) *task.add_images() = std::move(image);
-      for (v1::ImageError& e : stored.errors) *task.add_image_errors() = std::move(e);
-      Finish(a, v1::TASK_STATE_SUCCEEDED, std::nullopt);
-    });
-  }
+  const int resumed = Resume(*std::move(unfinished));
   spdlog::info("task manager started: {} unfinished tasks resumed", resumed);
+  {
+    absl::MutexLock lock(&mu_);
+    leading_ = true;
+  }
+  StartRetention();
+  return absl::OkStatus();
+}
+
+void TaskManager::StartRetention() {
   // Only terminal records are swept, and none the manager still holds (between a task's
   // terminal write and its publication).
   retention_ = std::make_unique<Retention>(
       options_.retention, tasks_, images_, executor_, clock_, observer(),
       [this](const std::string& task_id) { return Find(task_id) != nullptr; });
   retention_->Start();
-  return absl::OkStatus();
 }
 
-void TaskManager::RemoveOrphanedImages() {
-  // DeleteTask removes the row first: a crash before the files went leaves them here.
-  absl::StatusOr<std::vector<std::string>> ids = images_.ListTaskIds();
-  if (!ids.ok()) {
-    spdlog::warn("listing stored images failed: {}", ids.status().ToString());
-    return;
-  }
-  int removed = 0;
-  for (const std::string& id : *ids) {
-    absl::StatusOr<store::TaskRecord> task = tasks_.Get(id);
-    const bool orphan = absl::IsNotFound(task.status()) ||
-                        (task.ok() && task->task.state() != v1::TASK_STATE_SUCCEEDED &&
-                         IsTerminal(task->task.state()));
-    if (orphan && images_.DeleteTask(id).ok()) ++removed;
-  }
-  if (removed > 0) spdlog::info("removed the images of {} deleted or failed tasks", removed);
+bool TaskManager::Leading() const {
+  absl::MutexLock lock(&mu_);
+  return leading_;
 }
 
 void TaskManager::BeginDrain() {
@@ -222,6 +167,7 @@ void TaskManager::Shutdown() {
   }
   // Pending replies see Stopping() and leave every record as it is.
   fetcher_.Stop();
+  if (remote_watches_ != nullptr) remote_watches_->Stop();  // its timer is on the executor
 }
 
 bool TaskManager::Draining() const {
@@ -263,8 +209,8 @@ TaskManager::ActivePtr TaskManager::Activate(store::TaskRecord record) {
   a->published = record.task;
   a->record = std::move(record);
   absl::MutexLock lock(&mu_);
-  active_[a->id] = a;
-  return a;
+  auto [it, inserted] = active_.try_emplace(a->id, a);
+  return inserted ? a : nullptr;
 }
 
 absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
@@ -325,7 +271,18 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
     return reserved.status();
   }
 
+  if (!Leading()) {
+    // A standby stores the task; the lease holder claims and runs it (woken by the change
+    // feed). Its place in line is the holder's to tell.
+    observer().OnTaskCreated(task);
+    return WithDownloadUrls(options_.download_urls, task);
+  }
   ActivePtr a = Activate(record);
+  if (a == nullptr) {
+    // A claim sweep took it on between the insert and here (replicas): it is queued already.
+    observer().OnTaskCreated(task);
+    return Get(tenant, task.id());
+  }
   absl::StatusOr<int> position =
       scheduler_.Enqueue(params.model, tenant, task.id(), /*front=*/false, now, &quotas);
   if (!position.ok()) {
@@ -399,10 +356,15 @@ void TaskManager::Cancel(const std::string& tenant, const std::string& task_id, 
         [this, a, done = std::move(done)]() mutable { CancelOnStrand(a, std::move(done)); });
     return;
   }
-  // Not active: the stored task is final as it is. Read it on the executor, since the caller
-  // may be a gRPC reaction.
+  // Not active: on a single node the stored task is final as it is; with replicas another one
+  // may run it. Read it on the executor, since the caller may be a gRPC reaction.
   executor_.Run([this, tenant, task_id, done = std::move(done)]() mutable {
-    done(Get(tenant, task_id));
+    absl::StatusOr<v1::Task> task = Get(tenant, task_id);
+    if (!task.ok() || IsTerminal(task->state()) || options_.replicas == nullptr) {
+      done(std::move(task));
+      return;
+    }
+    CancelRemotely(tenant, task_id, std::move(done));
   });
 }
 
@@ -445,12 +407,23 @@ absl::StatusOr<uint64_t> TaskManager::Watch(const std::string& tenant, const std
   }
   absl::StatusOr<v1::Task> task = Get(tenant, task_id);
   if (!task.ok()) return task.status();
+  if (remote_watches_ != nullptr && !IsTerminal(task->state())) {
+    // Another replica runs it (or will): its stored changes reach this watch.
+    uint64_t token;
+    {
+      absl::MutexLock lock(&mu_);
+      token = next_token_++;
+    }
+    remote_watches_->Add(token, *task, std::move(watcher));
+    return token;
+  }
   executor_.Run(
       [watcher = std::move(watcher), task = *std::move(task)] { watcher->OnTaskUpdate(task); });
   return 0;
 }
 
 void TaskManager::Unwatch(const std::string& task_id, uint64_t token) {
+  if (remote_watches_ != nullptr) remote_watches_->Remove(task_id, token);
   ActivePtr a = Find(task_id);
   if (a == nullptr) return;
   absl::MutexLock lock(&mu_);
@@ -493,6 +466,10 @@ void TaskManager::CommitAttempt(const ActivePtr& a, store::Durability durability
   v1::Task& task = a->record.task;
   ToProto(clock_.Now(), task.mutable_update_time());
   absl::Status s = tasks_.Update(a->record, durability);
+  if (store::IsFenced(s)) {
+    OnFenced(a, s);
+    return;
+  }
   if (absl::IsAlreadyExists(s) && !task.upstream_task_id().empty()) {
     // Another task holds this upstream id: it was never ours to hold.
     const std::string taken = task.upstream_task_id();

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,11 +39,13 @@
 #include "service/dashscope/upstream.h"
 #include "service/store/download_url.h"
 #include "service/store/image_store.h"
+#include "service/store/replica_store.h"
 #include "service/store/task_store.h"
 #include "service/tasks/create_resolver.h"
 #include "service/tasks/image_fetcher.h"
 #include "service/tasks/poll_planner.h"
 #include "service/tasks/rate_quotas.h"
+#include "service/tasks/remote_watches.h"
 #include "service/tasks/retention.h"
 #include "service/tasks/scheduler.h"
 #include "service/tasks/task_listing.h"
@@ -87,6 +90,20 @@ struct TaskManagerOptions {
   // Signs Image.download_url on the tasks Get, List and OpenImage return (S3 presigned GETs);
   // nullptr = none (clients read bytes through ReadImage). Must outlive the manager.
   const store::DownloadUrlSigner* download_urls = nullptr;
+  // Several replicas on one database (replica_role.h); nullptr = a single node, which runs every
+  // task itself from Start on. With replicas the manager starts as a standby: it stores new
+  // tasks for the lease holder and serves reads and watches from the store, until ReplicaRole
+  // makes it the leader (Lead, then Adopt). Must outlive the manager.
+  store::ReplicaStore* replicas = nullptr;
+  // Watches of tasks another replica runs re-read the store this often besides each change
+  // notification (a missed one costs at most this much latency).
+  absl::Duration remote_watch_refresh = absl::Seconds(2);
+  // How long CancelTask of a task another replica runs waits for that replica to carry it out
+  // before answering UNAVAILABLE (the request stays recorded and is carried out later).
+  absl::Duration remote_cancel_wait = absl::Seconds(10);
+  // Called once when a write was refused because a newer lease epoch owns the task: this
+  // process lost the lease and must stop running tasks (the gateway exits; see gateway.cc).
+  std::function<void(const absl::Status&)> on_fenced;
 };
 
 // One stored image opened for reading, with its metadata (ReadImage streams it in chunks).
@@ -104,11 +121,25 @@ class TaskManager {
               Executor& executor, const Clock& clock);
   ~TaskManager();
 
-  // Resumes every unfinished task found in the store, in each tenant's order: async tasks keep
-  // polling their upstream id (never re-submitted), creates whose reply never came are resolved
-  // (CreateResolver), a sync call cut short ends FAILED "Interrupted" (never re-sent). Removes
-  // image files that a crash left without a task.
+  // A single node: resumes every unfinished task found in the store (Resume), removes image
+  // files that a crash left without a task and starts retention. With replicas: starts as a
+  // standby (see TaskManagerOptions::replicas).
   absl::Status Start();
+  // Replicas (ReplicaRole's calls). This replica now holds the account lease: from here on it
+  // admits and polls, runs the tasks it creates and the ones Adopt hands it; removes orphaned
+  // image files and starts retention.
+  void Lead();
+  // Runs claimed tasks as a restart resumes them, skipping the ones it runs already. A task
+  // with a cancel request is cancelled. After Lead only.
+  void Adopt(std::vector<store::TaskRecord> records);
+  // Carries out the cancel requests of callers on other replicas for tasks this one runs.
+  void CarryOutCancels(const std::vector<std::string>& task_ids);
+  // The stored row of `task_id` changed ("": any may have): wakes watches of tasks another
+  // replica runs.
+  void OnStoredChange(const std::string& task_id);
+  bool Leading() const;
+  // Whether this manager runs `task_id` now (it is active here).
+  bool Runs(const std::string& task_id) const { return Find(task_id) != nullptr; }
   // Drain: admits and polls nothing more; billed work in flight (creates, sync calls, image
   // downloads) goes on and is stored. Idempotent.
   void BeginDrain();
@@ -160,9 +191,22 @@ class TaskManager {
 
   // At start: removes image files of tasks that were deleted or did not succeed.
   void RemoveOrphanedImages();
+  // Runs stored unfinished tasks, in each tenant's order: async tasks keep polling their
+  // upstream id (never re-submitted), creates whose reply never came are resolved
+  // (CreateResolver), a sync call cut short ends FAILED "Interrupted" (never re-sent). Returns
+  // how many it took on (tasks already active are skipped).
+  int Resume(std::vector<store::TaskRecord> records);
+  void StartRetention();
+  // A write was refused: a newer lease epoch owns the task. Drops it here (nothing more is
+  // sent or stored for it) and tells on_fenced.
+  void OnFenced(const ActivePtr& a, const absl::Status& status);
+  // CancelTask of a task this replica does not run: recorded for its owner, answered once the
+  // stored task ends or after remote_cancel_wait.
+  void CancelRemotely(const std::string& tenant, const std::string& task_id, TaskCallback done);
   bool Stopping() const;   // Shutdown: every reply is ignored, records stay as they are
   bool Draining() const;   // BeginDrain or Shutdown: nothing new is admitted or polled
   ActivePtr Find(const std::string& task_id) const;
+  // Makes `record` active; nullptr if a task with its id is active already.
   ActivePtr Activate(store::TaskRecord record);
   // Persists `a->record` (durably unless kRelaxed), then publishes it; a failed write is retried
   // with back-off, holding the task, and `then` runs only once the write succeeded. Strand only.
@@ -251,6 +295,8 @@ class TaskManager {
   absl::flat_hash_map<std::string, ActivePtr> active_ ABSL_GUARDED_BY(mu_);
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  bool fenced_ ABSL_GUARDED_BY(mu_) = false;
   // Requests whose create outcome stayed unknown (newest last): a later proof that fits one of
   // them as well proves nothing. Kept for as long as a resolution may run.
   struct Unresolved {
@@ -275,6 +321,8 @@ class TaskManager {
   uint64_t outages_ ABSL_GUARDED_BY(key_mu_) = 0;
   bool probe_scheduled_ ABSL_GUARDED_BY(key_mu_) = false;
 
+  // Watches of tasks this replica does not run (replicas only).
+  std::unique_ptr<RemoteWatches> remote_watches_;
   // Made by Start; last, so that it stops (and its sweep ends) before anything above goes.
   std::unique_ptr<Retention> retention_;
 };
