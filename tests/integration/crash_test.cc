@@ -1,9 +1,12 @@
 // The gateway binary killed with SIGKILL at seeded random moments while clients keep sending
 // idempotent CreateTask calls (each retried with its own fixed request_id until it gets an answer,
-// across restarts), then restarted on the same --data_dir. The simulator runs in this process, so
-// its counters outlive every gateway. Afterwards: every request id names exactly one task, every
-// task is terminal, upstream saw at most one create per task (exactly one per task that got a
-// result), and every stored image matches its checksum.
+// across restarts), then restarted on the same stores. Two topologies: one gateway on SQLite and
+// a directory, restarted on the same --data_dir; and two replicas on one PostgreSQL database and
+// one S3 bucket (s3rver), either of them killed (the lease holder or the standby) and restarted,
+// with clients spread over both. The simulator runs in this process, so its counters outlive
+// every gateway. Afterwards: every request id names exactly one task, every task is terminal,
+// upstream saw at most one create per task (exactly one per task that got a result), and every
+// stored image matches its checksum.
 #include <signal.h>
 
 #include <algorithm>
@@ -32,6 +35,8 @@
 #include "qwenimage/v1/image_service.grpc.pb.h"
 #include "service/simulator/simulator.h"
 #include "service/store/sha256.h"
+#include "tests/testing/postgres_server.h"
+#include "tests/testing/s3_server.h"
 #include "tests/testing/sim_stats.h"
 #include "tests/testing/subprocess.h"
 
@@ -71,21 +76,40 @@ std::chrono::system_clock::time_point In(absl::Duration d) {
   return std::chrono::system_clock::now() + absl::ToChronoMilliseconds(d);
 }
 
-// The stub of the gateway process serving now; replaced on every restart.
-class CurrentGateway {
+// The stubs of the gateway processes serving now (one per replica slot), replaced on every
+// restart; each call goes to the next one, round robin.
+class CurrentGateways {
  public:
-  void Set(std::shared_ptr<v1::ImageService::Stub> stub) {
+  explicit CurrentGateways(int slots) : stubs_(slots) {}
+  void Set(int slot, std::shared_ptr<v1::ImageService::Stub> stub) {
     absl::MutexLock lock(&mu_);
-    stub_ = std::move(stub);
+    stubs_[slot] = std::move(stub);
   }
-  std::shared_ptr<v1::ImageService::Stub> Get() const {
-    absl::MutexLock lock(&mu_);
-    return stub_;
+  // Waits while every slot is restarting.
+  std::shared_ptr<v1::ImageService::Stub> Get() {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &CurrentGateways::AnyServing));
+    for (;;) {
+      const size_t slot = next_++ % stubs_.size();
+      if (stubs_[slot] != nullptr) return stubs_[slot];
+    }
   }
 
  private:
-  mutable absl::Mutex mu_;
-  std::shared_ptr<v1::ImageService::Stub> stub_ ABSL_GUARDED_BY(mu_);
+  bool AnyServing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const auto& stub : stubs_) {
+      if (stub != nullptr) return true;
+    }
+    return false;
+  }
+
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<v1::ImageService::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+struct Topology {
+  const char* name;
+  int replicas;  // 1: SQLite + a directory; 2: PostgreSQL + S3, two processes
 };
 
 // One logical request: fixed id and spec, sent until a gateway answers it.
@@ -97,13 +121,37 @@ struct LogicalRequest {
   int attempts = 0;
 };
 
-class CrashTest : public ::testing::Test {
+class CrashTest : public ::testing::TestWithParam<Topology> {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/crash_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = ::testing::TempDir() + "/crash_" + GetParam().name;
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    if (GetParam().replicas > 1) {
+      PostgresServer* postgres = SharedPostgresServerOrSkip();
+      if (postgres == nullptr) return;
+      S3Server* s3 = SharedS3ServerOrSkip();
+      if (s3 == nullptr) return;
+      absl::StatusOr<std::string> database = postgres->CreateDatabase();
+      ASSERT_TRUE(database.ok()) << database.status();
+      absl::StatusOr<std::string> bucket = s3->CreateBucket();
+      ASSERT_TRUE(bucket.ok()) << bucket.status();
+      std::ofstream(dir_ + "/postgres.dsn") << postgres->Dsn(*database) << "\n";
+      std::ofstream(dir_ + "/s3.credentials")
+          << "access_key_id=" << S3Server::kAccessKeyId
+          << "\nsecret_access_key=" << S3Server::kSecretAccessKey << "\n";
+      shared_store_flags_ = {"--store=postgres",
+                             "--postgres_dsn_file=" + dir_ + "/postgres.dsn",
+                             "--postgres_pool_size=4",
+                             "--image_store=s3",
+                             "--s3_endpoint=" + s3->endpoint(),
+                             "--s3_bucket=" + *bucket,
+                             std::string("--s3_region=") + S3Server::kRegion,
+                             "--s3_credentials_file=" + dir_ + "/s3.credentials",
+                             "--lease_ttl=1s",
+                             "--claim_interval=100ms"};
+    }
+    ready_ = true;
     seed_ = std::random_device()();
     if (const char* fixed = std::getenv("QWENIMAGE_CRASH_SEED"); fixed != nullptr) {
       seed_ = std::strtoull(fixed, nullptr, 10);
@@ -122,12 +170,13 @@ class CrashTest : public ::testing::Test {
     sim_ = *simulator::Simulator::Start(sim);
   }
 
-  // Starts a gateway on free ports against the simulator; points current_ at it.
-  std::unique_ptr<Subprocess> StartGateway() {
+  // Starts the gateway of replica `slot` on free ports against the simulator; points that slot
+  // of current_ at it.
+  std::unique_ptr<Subprocess> StartGateway(int slot) {
     std::vector<std::string> argv = {QWENIMAGE_GATEWAY_BINARY,
                                      "--listen=127.0.0.1:0",
                                      "--metrics_listen=",
-                                     "--data_dir=" + dir_ + "/data",
+                                     "--data_dir=" + dir_ + "/data" + std::to_string(slot),
                                      "--dashscope_base_url=" + sim_->base_url(),
                                      "--allow_loopback_downloads",
                                      "--auth=none",
@@ -135,13 +184,14 @@ class CrashTest : public ::testing::Test {
                                      "--max_running=6",
                                      "--submits_per_second=0",
                                      "--min_poll_interval=50ms"};
+    argv.insert(argv.end(), shared_store_flags_.begin(), shared_store_flags_.end());
     auto gw = std::make_unique<Subprocess>(
         argv, std::vector<std::string>{std::string("DASHSCOPE_API_KEY=") + kApiKey},
         dir_ + "/gateway.log");
     const int port = gw->WaitForNumberAfter("listening on port ");
     EXPECT_GT(port, 0) << "gateway did not start:\n" << LogTail();
-    current_.Set(v1::ImageService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials())));
+    current_.Set(slot, v1::ImageService::NewStub(grpc::CreateChannel(
+                           "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials())));
     return gw;
   }
 
@@ -254,10 +304,14 @@ class CrashTest : public ::testing::Test {
   std::string dir_;
   uint64_t seed_ = 0;
   std::unique_ptr<simulator::Simulator> sim_;
-  CurrentGateway current_;
+  bool ready_ = false;  // false: a store server was skipped
+  std::vector<std::string> shared_store_flags_;
+  CurrentGateways current_{GetParam().replicas};
 };
 
-TEST_F(CrashTest, KillsNeverDuplicateOrResendATask) {
+TEST_P(CrashTest, KillsNeverDuplicateOrResendATask) {
+  if (!ready_) return;
+  const int replicas = GetParam().replicas;
   std::mt19937_64 rng(seed_);
   std::vector<std::vector<LogicalRequest>> requests(kClients);
   for (int c = 0; c < kClients; ++c) {
@@ -274,7 +328,8 @@ TEST_F(CrashTest, KillsNeverDuplicateOrResendATask) {
     }
   }
 
-  std::unique_ptr<Subprocess> gateway = StartGateway();
+  std::vector<std::unique_ptr<Subprocess>> gateways;
+  for (int slot = 0; slot < replicas; ++slot) gateways.push_back(StartGateway(slot));
   ASSERT_NE(current_.Get(), nullptr);
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
@@ -287,15 +342,19 @@ TEST_F(CrashTest, KillsNeverDuplicateOrResendATask) {
       }
     });
   }
-  // The fault schedule: kill -9 after a random delay, restart on the same data directory.
+  // The fault schedule: kill -9 a random replica after a random delay, restart it on the same
+  // stores.
   const int kills = std::uniform_int_distribution<int>(6, 10)(rng);
   for (int k = 0; k < kills; ++k) {
     const int delay_ms = std::uniform_int_distribution<int>(150, 700)(rng);
+    const int slot = std::uniform_int_distribution<int>(0, replicas - 1)(rng);
     absl::SleepFor(absl::Milliseconds(delay_ms));
-    std::cout << "kill " << k + 1 << "/" << kills << " after " << delay_ms << " ms" << std::endl;
-    gateway->Signal(SIGKILL);
-    gateway->Wait();
-    gateway = StartGateway();
+    std::cout << "kill " << k + 1 << "/" << kills << " of replica " << slot << " after "
+              << delay_ms << " ms" << std::endl;
+    current_.Set(slot, nullptr);
+    gateways[slot]->Signal(SIGKILL);
+    gateways[slot]->Wait();
+    gateways[slot] = StartGateway(slot);
   }
   for (std::thread& t : clients) t.join();
 
@@ -449,6 +508,13 @@ TEST_F(CrashTest, KillsNeverDuplicateOrResendATask) {
   std::cout << "sync tasks kept with part of their images: " << partly_kept << std::endl;
   if (HasFailure()) std::cout << "gateway log (tail):\n" << LogTail() << std::endl;
 }
+
+INSTANTIATE_TEST_SUITE_P(Topologies, CrashTest,
+                         ::testing::Values(Topology{"SqliteAndDirectory", 1},
+                                           Topology{"TwoReplicasOnPostgresAndS3", 2}),
+                         [](const ::testing::TestParamInfo<Topology>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace
 }  // namespace qwenimage::testing
