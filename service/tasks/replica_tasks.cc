@@ -60,8 +60,15 @@ void TaskManager::CarryOutCancels(const std::vector<std::string>& task_ids) {
   for (const std::string& id : task_ids) {
     ActivePtr a = Find(id);
     if (a == nullptr) continue;  // not ours (yet): the claim carries the request along
-    spdlog::info("task {}: tenant={} cancel requested through another replica", a->id, a->tenant);
-    a->strand->Post([this, a] { CancelOnStrand(a, [](absl::StatusOr<v1::Task>) {}); });
+    // Every sweep lists the request until the task ends, and an upstream cancel may be in
+    // flight meanwhile: the request is taken on once (a claim with it was cancelled by Resume).
+    // The store never writes record.cancel_requested, so marking it here is local.
+    a->strand->Post([this, a] {
+      if (a->record.cancel_requested) return;
+      a->record.cancel_requested = true;
+      spdlog::info("task {}: tenant={} cancel requested through another replica", a->id, a->tenant);
+      CancelOnStrand(a, [](absl::StatusOr<v1::Task>) {});
+    });
   }
 }
 
