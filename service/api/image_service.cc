@@ -193,6 +193,14 @@ grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext*
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
+  // A task in memory (running here, or finished recently) is answered at once: no store call,
+  // nothing that blocks. Only a store read goes to the executor.
+  if (std::optional<absl::StatusOr<v1::Task>> task =
+          manager_.GetFromMemory(principal.tenant, request->task_id())) {
+    if (!task->ok()) return Done(ctx, ToGrpcStatus(task->status()));
+    *response = **std::move(task);
+    return Done(ctx, grpc::Status::OK);
+  }
   return OnExecutor(ctx, call_context_.executor,
                     [this, tenant = std::move(principal.tenant), request, response] {
     absl::StatusOr<v1::Task> task = manager_.Get(tenant, request->task_id());

@@ -68,7 +68,7 @@ constexpr const char* kMigrations[] = {
     // v3: several replicas (replica_store.h). A task's owner_epoch is the lease epoch that last
     // wrote or claimed it (0: unclaimed); an UPDATE lands only while no newer epoch owns the row.
     // A cancel request from another replica waits in cancel_requested for the owner. Every
-    // insert, and every update that changes the task or its cancel request, notifies
+    // insert, delete, and update that changes the task or its cancel request notifies
     // "qwenimage_tasks" with "<owner_epoch> <cancel_requested 0|1> <id>" (delivered at commit).
     "ALTER TABLE tasks ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0;"
     "ALTER TABLE tasks ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;"
@@ -90,7 +90,15 @@ constexpr const char* kMigrations[] = {
     "CREATE TRIGGER tasks_notify_update AFTER UPDATE ON tasks FOR EACH ROW"
     "  WHEN (OLD.task IS DISTINCT FROM NEW.task"
     "        OR OLD.cancel_requested IS DISTINCT FROM NEW.cancel_requested)"
-    "  EXECUTE FUNCTION qwenimage_notify_task()",
+    "  EXECUTE FUNCTION qwenimage_notify_task();"
+    "CREATE FUNCTION qwenimage_notify_task_deleted() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  PERFORM pg_notify('qwenimage_tasks',"
+    "    OLD.owner_epoch || ' ' || OLD.cancel_requested::int || ' ' || OLD.id);"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER tasks_notify_delete AFTER DELETE ON tasks"
+    "  FOR EACH ROW EXECUTE FUNCTION qwenimage_notify_task_deleted()",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresTaskStore::kSchemaVersion,
               "one migration step per schema version");

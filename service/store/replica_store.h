@@ -24,8 +24,8 @@
 
 namespace qwenimage::store {
 
-// A row written (inserted, or its task or cancel request changed). An empty task_id means
-// "changes may have been missed" (the feed reconnected): re-read everything of interest.
+// A row written (inserted, deleted, or its task or cancel request changed). An empty task_id
+// means "changes may have been missed" (the feed reconnected): re-read everything of interest.
 struct TaskChange {
   std::string task_id;
   int64_t owner_epoch = 0;  // the epoch that owns the task now (0: unclaimed)

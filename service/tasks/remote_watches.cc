@@ -56,6 +56,7 @@ void RemoteWatches::Add(uint64_t token, const v1::Task& snapshot,
     std::shared_ptr<Entry>& slot = entries_[snapshot.id()];
     if (slot == nullptr) slot = std::make_shared<Entry>(executor_);
     entry = slot;
+    ++entry->adds_pending;
   }
   // On the strand: the snapshot goes before any change read after it, and the entry starts
   // from it if nothing was published yet.
@@ -64,6 +65,7 @@ void RemoteWatches::Add(uint64_t token, const v1::Task& snapshot,
     if (entry->last.empty()) entry->last = serialized;
     {
       absl::MutexLock lock(&mu_);
+      --entry->adds_pending;
       entry->watchers.emplace_back(token, watcher);
     }
     watcher->OnTaskUpdate(decorate_(snapshot));
@@ -85,6 +87,8 @@ void RemoteWatches::Remove(const std::string& task_id, uint64_t token) {
   auto& w = it->second->watchers;
   w.erase(std::remove_if(w.begin(), w.end(), [&](const auto& e) { return e.first == token; }),
           w.end());
+  // Nobody left to tell: stop re-reading it.
+  if (w.empty() && it->second->adds_pending == 0) entries_.erase(it);
 }
 
 void RemoteWatches::OnChanged(const std::string& task_id) {
@@ -121,8 +125,17 @@ void RemoteWatches::ReadAndPublish(const std::string& task_id,
     if (!absl::IsNotFound(stored.status())) {
       spdlog::warn("watch of task {}: reading it failed (the next change or re-read retries): {}",
                    task_id, stored.status().ToString());
+      return;
     }
-    return;  // deleted: only a finished task can be, and its end was published
+    // Deleted, so it had ended; if that end was missed, it cannot be read any more. Its
+    // watchers get nothing more (their callers see the stream idle, and GetTask NOT_FOUND).
+    spdlog::warn("watch of task {}: the task was deleted before its end was read", task_id);
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(task_id);
+    if (it != entries_.end() && it->second == entry && entry->adds_pending == 0) {
+      entries_.erase(it);
+    }
+    return;
   }
   std::string serialized = stored->task.SerializeAsString();
   if (serialized == entry->last) return;

@@ -59,6 +59,7 @@ class RemoteWatches {
     // Guarded by RemoteWatches::mu_.
     std::vector<std::pair<uint64_t, std::shared_ptr<TaskWatcher>>> watchers;
     bool read_pending = false;  // a re-read is posted and has not started
+    int adds_pending = 0;       // Add posted, watcher not registered yet
     // Touched only on `strand`: the last state published, serialized.
     std::string last;
   };

@@ -117,12 +117,20 @@ void ReplicaRole::TryAcquire() {
   }
   if (!acquired->has_value()) return;  // another replica holds it
   const int64_t epoch = **acquired;
-  store_.SetWriterEpoch(epoch);
+  bool stopped;
   {
     absl::MutexLock lock(&mu_);
-    epoch_ = epoch;
-    valid_until_ = sent + options_.lease_ttl;
+    stopped = !running_;
+    if (!stopped) {
+      epoch_ = epoch;
+      valid_until_ = sent + options_.lease_ttl;
+    }
   }
+  if (stopped) {  // Stop ran meanwhile: hand it straight back
+    store_.ReleaseLease(options_.lease_name, options_.holder, epoch).IgnoreError();
+    return;
+  }
+  store_.SetWriterEpoch(epoch);
   spdlog::info("this replica holds the lease (epoch {}): it admits and polls for the account",
                epoch);
   manager_.Lead();

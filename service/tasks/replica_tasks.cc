@@ -73,6 +73,13 @@ void TaskManager::CarryOutCancels(const std::vector<std::string>& task_ids) {
 }
 
 void TaskManager::OnStoredChange(const std::string& task_id) {
+  // Another replica may have expired or deleted a finished task: forget it (a change of its own
+  // costs one store read).
+  if (task_id.empty()) {
+    recent_.Clear();
+  } else {
+    recent_.Erase(task_id);
+  }
   if (remote_watches_ != nullptr) remote_watches_->OnChanged(task_id);
 }
 

@@ -36,14 +36,16 @@ absl::Status ValidateRetentionOptions(const RetentionOptions& options) {
 
 Retention::Retention(RetentionOptions options, store::TaskStore& tasks, store::ImageStore& images,
                      Executor& executor, const Clock& clock, TaskObserver& observer,
-                     std::function<bool(const std::string&)> is_active)
+                     std::function<bool(const std::string&)> is_active,
+                     std::function<void(const std::string&)> changed)
     : options_(std::move(options)),
       tasks_(tasks),
       images_(images),
       executor_(executor),
       clock_(clock),
       observer_(observer),
-      is_active_(std::move(is_active)) {}
+      is_active_(std::move(is_active)),
+      changed_(std::move(changed)) {}
 
 Retention::~Retention() { Stop(); }
 
@@ -143,6 +145,7 @@ int Retention::DeleteTasks(absl::Time cutoff) {
         continue;
       }
       absl::Status s = tasks_.Delete(id);
+      changed_(id);
       if (!s.ok() && !absl::IsNotFound(s)) {
         spdlog::warn("retention: task {}: deleting it failed (next sweep retries): {}", id,
                      s.ToString());
@@ -191,6 +194,7 @@ int Retention::ExpireImages(absl::Time cutoff, absl::Time now) {
           // update_time stays: the task's own retention still counts from its end.
           ToProto(now, task.mutable_images_expire_time());
           absl::Status marked = tasks_.Update(record, store::Durability::kRelaxed);
+          changed_(task.id());
           if (marked.ok()) ++expired;
           if (marked.ok() || absl::IsNotFound(marked)) {
             handled = true;  // marked, or deleted meanwhile

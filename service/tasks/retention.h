@@ -59,11 +59,13 @@ class Retention {
  public:
   static constexpr int kMaxPagesPerSweep = 20;
 
-  // `is_active(task_id)`: whether the task manager still runs that task. Everything must outlive
-  // this object.
+  // `is_active(task_id)`: whether the task manager still runs that task; `changed(task_id)`:
+  // called after a task's record was deleted or marked (caches forget it). Everything must
+  // outlive this object.
   Retention(RetentionOptions options, store::TaskStore& tasks, store::ImageStore& images,
             Executor& executor, const Clock& clock, TaskObserver& observer,
-            std::function<bool(const std::string&)> is_active);
+            std::function<bool(const std::string&)> is_active,
+            std::function<void(const std::string&)> changed);
   ~Retention();
 
   Retention(const Retention&) = delete;
@@ -102,6 +104,7 @@ class Retention {
   const Clock& clock_;
   TaskObserver& observer_;
   const std::function<bool(const std::string&)> is_active_;
+  const std::function<void(const std::string&)> changed_;
   const std::shared_ptr<Schedule> schedule_ = std::make_shared<Schedule>();
 
   // The image sweep's position: every finished task up to it is done.

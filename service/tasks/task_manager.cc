@@ -95,9 +95,11 @@ TaskManager::TaskManager(TaskManagerOptions options, const dashscope::ModelCatal
                   // task holds none yet.
                   return HeldByAnother(upstream_id, /*task_id=*/"");
                 }),
-      rate_quotas_(clock, [this](const std::string& tenant, absl::Time since) {
-        return CreatedSince(tasks_, tenant, since);
-      }) {}
+      rate_quotas_(clock,
+                   [this](const std::string& tenant, absl::Time since) {
+                     return CreatedSince(tasks_, tenant, since);
+                   }),
+      recent_(options_.recent_tasks) {}
 
 TaskManager::~TaskManager() = default;
 
@@ -131,7 +133,8 @@ void TaskManager::StartRetention() {
   // terminal write and its publication).
   retention_ = std::make_unique<Retention>(
       options_.retention, tasks_, images_, executor_, clock_, observer(),
-      [this](const std::string& task_id) { return Find(task_id) != nullptr; });
+      [this](const std::string& task_id) { return Find(task_id) != nullptr; },
+      [this](const std::string& task_id) { recent_.Erase(task_id); });
   retention_->Start();
 }
 
@@ -305,16 +308,27 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
   return snapshot;
 }
 
-absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::string& task_id) {
+std::optional<absl::StatusOr<v1::Task>> TaskManager::GetFromMemory(const std::string& tenant,
+                                                                   const std::string& task_id) {
+  std::optional<v1::Task> task;
   if (ActivePtr a = Find(task_id)) {
     if (a->tenant != tenant) return absl::NotFoundError(absl::StrCat("no task ", task_id));
-    v1::Task task;
-    {
-      absl::MutexLock lock(&mu_);
-      task = a->published;
-    }
-    return WithDownloadUrls(options_.download_urls, std::move(task));
+    absl::MutexLock lock(&mu_);
+    task = a->published;
+  } else if (std::optional<RecentTasks::Entry> recent = recent_.Find(task_id)) {
+    if (recent->tenant != tenant) return absl::NotFoundError(absl::StrCat("no task ", task_id));
+    task = std::move(recent->task);
+  } else {
+    return std::nullopt;
   }
+  return WithDownloadUrls(options_.download_urls, *std::move(task));
+}
+
+absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::string& task_id) {
+  if (std::optional<absl::StatusOr<v1::Task>> in_memory = GetFromMemory(tenant, task_id)) {
+    return *std::move(in_memory);
+  }
+  const uint64_t generation = recent_.BeginRead();
   absl::StatusOr<store::TaskRecord> stored = tasks_.Get(task_id);
   if (!stored.ok() || stored->tenant != tenant) {
     if (stored.ok() || absl::IsNotFound(stored.status())) {
@@ -322,6 +336,7 @@ absl::StatusOr<v1::Task> TaskManager::Get(const std::string& tenant, const std::
     }
     return stored.status();
   }
+  if (IsTerminal(stored->task.state())) recent_.PutRead(generation, stored->tenant, stored->task);
   return WithDownloadUrls(options_.download_urls, std::move(stored->task));
 }
 
@@ -377,7 +392,9 @@ absl::Status TaskManager::Delete(const std::string& tenant, const std::string& t
   }
   // The row first: a crash between the two leaves files without a task, which the next start
   // removes; the other order could leave a SUCCEEDED task without its images.
-  if (absl::Status s = tasks_.Delete(task_id); !s.ok()) return s;
+  absl::Status deleted = tasks_.Delete(task_id);
+  recent_.Erase(task_id);
+  if (!deleted.ok()) return deleted;
   if (absl::Status s = images_.DeleteTask(task_id); !s.ok()) {
     spdlog::warn("task {}: removing its images failed (the next start retries): {}", task_id,
                  s.ToString());
@@ -517,6 +534,7 @@ void TaskManager::CommitAttempt(const ActivePtr& a, store::Durability durability
 
 void TaskManager::Publish(const ActivePtr& a, v1::Task task, bool terminal) {
   std::vector<std::shared_ptr<TaskWatcher>> targets;
+  if (terminal) recent_.PutLatest(a->tenant, task);  // before it leaves active_: no read misses
   {
     absl::MutexLock lock(&mu_);
     a->published = task;

@@ -45,6 +45,7 @@
 #include "service/tasks/image_fetcher.h"
 #include "service/tasks/poll_planner.h"
 #include "service/tasks/rate_quotas.h"
+#include "service/tasks/recent_tasks.h"
 #include "service/tasks/remote_watches.h"
 #include "service/tasks/retention.h"
 #include "service/tasks/scheduler.h"
@@ -90,6 +91,8 @@ struct TaskManagerOptions {
   // Signs Image.download_url on the tasks Get, List and OpenImage return (S3 presigned GETs);
   // nullptr = none (clients read bytes through ReadImage). Must outlive the manager.
   const store::DownloadUrlSigner* download_urls = nullptr;
+  // Finished tasks kept in memory for GetTask and WatchTask (recent_tasks.h); 0 = none.
+  int recent_tasks = 10000;
   // Several replicas on one database (replica_role.h); nullptr = a single node, which runs every
   // task itself from Start on. With replicas the manager starts as a standby: it stores new
   // tasks for the lease holder and serves reads and watches from the store, until ReplicaRole
@@ -159,6 +162,10 @@ class TaskManager {
                                   const std::string& request_id,
                                   const dashscope::GenerationParams& params);
   absl::StatusOr<v1::Task> Get(const std::string& tenant, const std::string& task_id);
+  // Get without blocking: the answer if it is in memory (a task this replica runs, or one that
+  // finished recently), nullopt if only the store has it. Safe on a gRPC reaction thread.
+  std::optional<absl::StatusOr<v1::Task>> GetFromMemory(const std::string& tenant,
+                                                        const std::string& task_id);
   // One page of the tenant's tasks, newest first; INVALID_ARGUMENT (a FieldError) for a bad
   // page token.
   absl::StatusOr<ListPage> List(const ListRequest& request);
@@ -321,6 +328,7 @@ class TaskManager {
   uint64_t outages_ ABSL_GUARDED_BY(key_mu_) = 0;
   bool probe_scheduled_ ABSL_GUARDED_BY(key_mu_) = false;
 
+  RecentTasks recent_;
   // Watches of tasks this replica does not run (replicas only).
   std::unique_ptr<RemoteWatches> remote_watches_;
   // Made by Start; last, so that it stops (and its sweep ends) before anything above goes.

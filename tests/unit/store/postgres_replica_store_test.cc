@@ -430,7 +430,9 @@ TEST_F(PostgresReplicaStoreTest, MigratesAnExistingV2Database) {
                   ->Exec(database_,
                          "DROP TRIGGER tasks_notify_insert ON tasks;"
                          "DROP TRIGGER tasks_notify_update ON tasks;"
+                         "DROP TRIGGER tasks_notify_delete ON tasks;"
                          "DROP FUNCTION qwenimage_notify_task();"
+                         "DROP FUNCTION qwenimage_notify_task_deleted();"
                          "DROP TABLE leases;"
                          "DROP INDEX tasks_cancel_requested;"
                          "ALTER TABLE tasks DROP COLUMN owner_epoch, DROP COLUMN cancel_requested;"
