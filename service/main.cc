@@ -149,6 +149,9 @@ ABSL_FLAG(absl::Duration, image_ttl, absl::ZeroDuration(),
           "delete a finished task's stored images this long after it finished, keeping its "
           "record (GetTask shows images_expire_time, ReadImage is NOT_FOUND); 0 = as long as "
           "the task; at most --task_ttl");
+ABSL_FLAG(int, recent_tasks, 10000,
+          "finished tasks kept in memory for GetTask and WatchTask (least recently used go "
+          "first); 0 = every such read goes to the task store");
 ABSL_FLAG(absl::Duration, retention_sweep_interval, absl::Minutes(1),
           "how often --task_ttl and --image_ttl are applied (in batches of 500 per sweep)");
 ABSL_FLAG(absl::Duration, api_key_poll_interval, absl::Seconds(2),
@@ -340,6 +343,8 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   o.tasks.retention.task_ttl = absl::GetFlag(FLAGS_task_ttl);
   o.tasks.retention.image_ttl = absl::GetFlag(FLAGS_image_ttl);
   o.tasks.retention.sweep_interval = absl::GetFlag(FLAGS_retention_sweep_interval);
+  o.tasks.recent_tasks = absl::GetFlag(FLAGS_recent_tasks);
+  if (o.tasks.recent_tasks < 0) return absl::InvalidArgumentError("--recent_tasks must be >= 0");
   if (absl::Status st = qwenimage::tasks::ValidateRetentionOptions(o.tasks.retention); !st.ok()) {
     return st;
   }
