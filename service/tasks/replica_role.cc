@@ -133,7 +133,10 @@ void ReplicaRole::TryAcquire() {
   store_.SetWriterEpoch(epoch);
   spdlog::info("this replica holds the lease (epoch {}): it admits and polls for the account",
                epoch);
-  manager_.Lead();
+  manager_.Lead([this] {
+    absl::MutexLock lock(&mu_);
+    return !lost_ && epoch_ > 0 && clock_.Now() < valid_until_;
+  });
   Sweep();
 }
 

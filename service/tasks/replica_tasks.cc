@@ -40,11 +40,12 @@ class CancelWaiter : public TaskWatcher {
 
 }  // namespace
 
-void TaskManager::Lead() {
+void TaskManager::Lead(std::function<bool()> lease_held) {
   {
     absl::MutexLock lock(&mu_);
     if (leading_) return;
     leading_ = true;
+    lease_held_ = std::move(lease_held);
   }
   RemoveOrphanedImages();
   StartRetention();

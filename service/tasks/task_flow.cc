@@ -111,6 +111,18 @@ void TaskManager::SendOnceStored(const ActivePtr& a, absl::AnyInvocable<void()> 
       ReleaseSlot(a);
       return;
     }
+    std::function<bool()> lease_held;
+    {
+      absl::MutexLock lock(&mu_);
+      lease_held = lease_held_;
+    }
+    if (lease_held && !lease_held()) {
+      // Paused past the lease after the marker was stored: the next holder resolves the marker
+      // (nothing was sent, so nothing is found and nothing billed).
+      SetBillable(a, false);
+      OnFenced(a, store::FencedError("the lease ran out before the billed call left"));
+      return;
+    }
     ++a->submit_attempts;
     a->call_in_flight = true;
     send();

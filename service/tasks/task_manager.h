@@ -130,8 +130,10 @@ class TaskManager {
   absl::Status Start();
   // Replicas (ReplicaRole's calls). This replica now holds the account lease: from here on it
   // admits and polls, runs the tasks it creates and the ones Adopt hands it; removes orphaned
-  // image files and starts retention.
-  void Lead();
+  // image files and starts retention. `lease_held` says whether this replica's own view of the
+  // lease still runs: asked just before each billed call leaves (a replica paused past its lease
+  // between the marker write and the send must not send).
+  void Lead(std::function<bool()> lease_held);
   // Runs claimed tasks as a restart resumes them, skipping the ones it runs already. A task
   // with a cancel request is cancelled. After Lead only.
   void Adopt(std::vector<store::TaskRecord> records);
@@ -304,6 +306,7 @@ class TaskManager {
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool leading_ ABSL_GUARDED_BY(mu_) = false;
   bool fenced_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<bool()> lease_held_ ABSL_GUARDED_BY(mu_);  // replicas, once leading
   // Requests whose create outcome stayed unknown (newest last): a later proof that fits one of
   // them as well proves nothing. Kept for as long as a resolution may run.
   struct Unresolved {

@@ -269,6 +269,7 @@ class FakeReplicaStore final : public store::TaskStore, public store::ReplicaSto
     }
     absl::Status s = db_->tasks.Update(record, durability);
     if (s.ok()) db_->owner[id] = writer;
+    if (s.ok() && after_update) after_update(record);
     return s;
   }
   absl::StatusOr<std::string> FindByUpstreamId(absl::string_view upstream_task_id) override {
@@ -305,6 +306,10 @@ class FakeReplicaStore final : public store::TaskStore, public store::ReplicaSto
     }
     return s;
   }
+
+  // Test hook: runs after each successful Update through this connection (under the database's
+  // lock: it must not call the store).
+  std::function<void(const store::TaskRecord&)> after_update;
 
   // Updates refused by the fence (every connection).
   int fenced_updates() const {

@@ -340,6 +340,30 @@ TEST_F(ReplicaRoleTest, AFencedWriteStopsTheTaskAndCallsOnFenced) {
   EXPECT_EQ(a_->fenced, 1);
 }
 
+TEST_F(ReplicaRoleTest, AHolderPausedPastItsLeaseAfterTheMarkerWriteSendsNothing) {
+  a_ = StartReplica("replica-a");
+  ASSERT_TRUE(a_->role->Leading());
+  // The process stalls right after the "sent" marker is stored (a GC pause, a frozen VM): when it
+  // goes on, its lease has run out by its own clock, though nothing told it yet.
+  bool paused = false;
+  a_->store->after_update = [this, &paused](const store::TaskRecord& r) {
+    if (paused || !r.task.has_submit_time()) return;
+    paused = true;
+    clock_.Set(clock_.Now() + kTtl + absl::Seconds(1));
+  };
+  absl::StatusOr<v1::Task> task =
+      a_->manager->Create("tenant", quotas_, "", Params("qwen-image-plus"));
+  ASSERT_TRUE(task.ok());
+  executor_.RunUntilIdle();
+
+  ASSERT_TRUE(paused);
+  EXPECT_TRUE(a_->upstream.creates.empty());  // the billed call never left
+  EXPECT_EQ(a_->fenced, 1);
+  EXPECT_FALSE(a_->manager->Runs(task->id()));
+  // The marker stays for the next holder, whose resolution finds nothing upstream.
+  EXPECT_TRUE(Stored(task->id()).has_submit_time());
+}
+
 TEST_F(ReplicaRoleTest, ACancelOnAStandbyIsCarriedOutByTheHolder) {
   a_ = StartReplica("replica-a");
   b_ = StartReplica("replica-b");
