@@ -94,10 +94,18 @@ LoadResult RunGetTaskLoad(v1::ImageService::Stub& stub, const std::string& tenan
 LoadResult CreateAll(v1::ImageService::Stub& stub,
                      const std::vector<std::pair<std::string, v1::CreateTaskRequest>>& requests,
                      std::vector<v1::Task>* tasks) {
+  return CreateAll(std::vector<v1::ImageService::Stub*>{&stub}, requests, tasks);
+}
+
+LoadResult CreateAll(const std::vector<v1::ImageService::Stub*>& stubs,
+                     const std::vector<std::pair<std::string, v1::CreateTaskRequest>>& requests,
+                     std::vector<v1::Task>* tasks) {
   Collector collector;
   std::vector<std::unique_ptr<CreateCall>> calls;
   const absl::Time start = absl::Now();
-  for (const auto& [tenant, request] : requests) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& [tenant, request] = requests[i];
+    v1::ImageService::Stub& stub = *stubs[i % stubs.size()];
     auto call = std::make_unique<CreateCall>();
     call->ctx.AddMetadata(kTenantHeader, tenant);
     call->start = absl::Now();

@@ -30,6 +30,10 @@ LoadResult RunGetTaskLoad(v1::ImageService::Stub& stub, const std::string& tenan
 LoadResult CreateAll(v1::ImageService::Stub& stub,
                      const std::vector<std::pair<std::string, v1::CreateTaskRequest>>& requests,
                      std::vector<v1::Task>* tasks);
+// The same with request i sent on stubs[i % stubs.size()] (e.g. alternating between replicas).
+LoadResult CreateAll(const std::vector<v1::ImageService::Stub*>& stubs,
+                     const std::vector<std::pair<std::string, v1::CreateTaskRequest>>& requests,
+                     std::vector<v1::Task>* tasks);
 
 // "OK", "RESOURCE_EXHAUSTED", ...
 std::string CodeName(grpc::StatusCode code);

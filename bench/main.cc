@@ -8,22 +8,27 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/echo_server.h"
+#include "bench/postgres.h"
 #include "bench/report.h"
 #include "bench/scenarios.h"
 
-ABSL_FLAG(std::string, scenarios, "overhead,burst,lag,streams,fairness",
+ABSL_FLAG(std::string, scenarios, "overhead,burst,lag,streams,fairness,replicas",
           "comma-separated scenarios to run, in order");
+ABSL_FLAG(std::string, store, "sqlite",
+          "the gateways' task store: sqlite, or postgres (one throwaway PostgreSQL server for "
+          "the run, a database per scenario); the replicas scenario always uses postgres");
 ABSL_FLAG(std::string, gateway, QWENIMAGE_GATEWAY_BINARY, "the qwen-image-gateway binary to start");
 ABSL_FLAG(std::string, work_dir, "/tmp/qwen-image-bench", "data directories and gateway logs");
 ABSL_FLAG(bool, json, false, "print JSON instead of the table");
 ABSL_FLAG(int, overhead_concurrency, 32, "overhead: GetTask calls in flight (throughput phase)");
 ABSL_FLAG(absl::Duration, overhead_duration, absl::Seconds(5), "overhead: length of each phase");
-ABSL_FLAG(int, burst_tasks, 200, "burst: tasks submitted at once");
-ABSL_FLAG(int, burst_tenants, 20, "burst: tenants they come from");
+ABSL_FLAG(int, burst_tasks, 200, "burst, replicas: tasks submitted at once");
+ABSL_FLAG(int, burst_tenants, 20, "burst, replicas: tenants they come from");
 ABSL_FLAG(absl::Duration, task_duration, absl::Seconds(1),
-          "burst, fairness: simulated upstream task duration");
+          "burst, fairness, replicas: simulated upstream task duration");
 ABSL_FLAG(int, lag_tasks, 24, "lag: tasks (durations 2..8 s)");
 ABSL_FLAG(int, streams, 10000, "streams: idle WatchTask streams held");
 ABSL_FLAG(int, stream_connections, 16, "streams: client connections they are spread over");
@@ -47,6 +52,14 @@ int Main(const char* argv0) {
   if (error) options.bench_binary = argv0;
   options.gateway_binary = absl::GetFlag(FLAGS_gateway);
   options.work_dir = absl::GetFlag(FLAGS_work_dir);
+  options.store = absl::GetFlag(FLAGS_store);
+  if (options.store != "sqlite" && options.store != "postgres") {
+    std::cerr << "--store must be sqlite or postgres, not " << options.store << "\n";
+    return 2;
+  }
+  // Started by the first scenario that needs a database; stopped when the run ends.
+  BenchPostgres postgres;
+  options.postgres = &postgres;
   options.overhead_concurrency = absl::GetFlag(FLAGS_overhead_concurrency);
   options.overhead_duration = absl::GetFlag(FLAGS_overhead_duration);
   options.burst_tasks = absl::GetFlag(FLAGS_burst_tasks);
@@ -61,8 +74,8 @@ int Main(const char* argv0) {
 
   using Runner = absl::StatusOr<std::vector<Row>> (*)(const BenchOptions&);
   const std::vector<std::pair<std::string, Runner>> known = {
-      {"overhead", RunOverhead}, {"burst", RunBurst},         {"lag", RunLag},
-      {"streams", RunStreams},   {"fairness", RunFairness}};
+      {"overhead", RunOverhead}, {"burst", RunBurst},       {"lag", RunLag},
+      {"streams", RunStreams},   {"fairness", RunFairness}, {"replicas", RunReplicas}};
   std::vector<Row> rows;
   int failures = 0;
   for (absl::string_view name :
@@ -79,8 +92,14 @@ int Main(const char* argv0) {
     absl::StatusOr<std::vector<Row>> result = run(options);
     if (!result.ok()) {
       std::cerr << name << " failed: " << result.status() << "\n";
+      // No fallback to SQLite: without the server the run measures nothing it was asked to.
+      if (postgres.start_failed()) return 1;
       ++failures;
       continue;
+    }
+    // Rows name their store unless it is the default (replicas are on PostgreSQL by name).
+    if (options.store != "sqlite" && name != "replicas") {
+      for (Row& row : *result) absl::StrAppend(&row.scenario, " [", options.store, "]");
     }
     rows.insert(rows.end(), result->begin(), result->end());
   }
@@ -97,7 +116,8 @@ int Main(const char* argv0) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "qwen-image-bench [--scenarios=overhead,burst,lag,streams,fairness] [--json]");
+      "qwen-image-bench [--scenarios=overhead,burst,lag,streams,fairness,replicas] "
+      "[--store=sqlite|postgres] [--json]");
   absl::ParseCommandLine(argc, argv);
   return qwenimage::bench::Main(argv[0]);
 }

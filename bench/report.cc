@@ -1,5 +1,6 @@
 #include "bench/report.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -36,15 +37,18 @@ void FillFromLoad(LoadResult load, Row& row) {
 }
 
 void PrintTable(const std::vector<Row>& rows, std::ostream& out) {
-  out << absl::StrFormat("%-18s %8s %-22s %9s %9s %9s %10s %8s %6s  %s\n", "scenario", "requests",
-                         "errors", "p50_ms", "p90_ms", "p99_ms", "req/s", "rss_MB", "cpu%",
-                         "upstream (requests by endpoint, 429s)");
+  // The scenario column fits the longest name (e.g. "overhead/get c=32 [postgres]").
+  int width = 18;
+  for (const Row& r : rows) width = std::max(width, static_cast<int>(r.scenario.size()));
+  out << absl::StrFormat("%-*s %8s %-22s %9s %9s %9s %10s %8s %6s  %s\n", width, "scenario",
+                         "requests", "errors", "p50_ms", "p90_ms", "p99_ms", "req/s", "rss_MB",
+                         "cpu%", "upstream (requests by endpoint, 429s)");
   for (const Row& r : rows) {
-    out << absl::StrFormat("%-18s %8d %-22s %9s %9s %9s %10.1f %8.1f %6.1f  %s\n", r.scenario,
+    out << absl::StrFormat("%-*s %8d %-22s %9s %9s %9s %10.1f %8.1f %6.1f  %s\n", width, r.scenario,
                            r.requests, Errors(r.errors), Ms(r.p50), Ms(r.p90), Ms(r.p99),
                            r.throughput, r.rss_mb, r.cpu_core * 100, Upstream(r.upstream));
     for (const auto& [name, value] : r.extra) {
-      out << absl::StrFormat("%-18s   %s = %s\n", "", name, value);
+      out << absl::StrFormat("%-*s   %s = %s\n", width, "", name, value);
     }
   }
 }

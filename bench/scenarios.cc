@@ -28,15 +28,26 @@ constexpr int kRunningLimit = 2;
 constexpr double kSubmitsPerSecond = 2;
 constexpr double kTaskQueriesPerSecond = 20;
 
+// Starts the scenario's environment on options.store; several replicas always on PostgreSQL,
+// each environment on a database of its own.
 absl::StatusOr<std::unique_ptr<Environment>> StartEnvironment(const BenchOptions& options,
                                                               const std::string& name, bool limits,
                                                               absl::Duration min,
-                                                              absl::Duration max) {
+                                                              absl::Duration max,
+                                                              int replicas = 1) {
   EnvironmentOptions env;
   env.gateway_binary = options.gateway_binary;
   env.work_dir = absl::StrCat(options.work_dir, "/", name);
   env.limits = limits;
   env.task_duration = {min, max};
+  env.replicas = replicas;
+  env.store = replicas > 1 ? "postgres" : options.store;
+  if (env.store == "postgres") {
+    if (options.postgres == nullptr) return absl::InternalError("no PostgreSQL for the bench");
+    absl::StatusOr<std::string> dsn = options.postgres->NewDatabaseDsn();
+    if (!dsn.ok()) return dsn.status();
+    env.postgres_dsn = *std::move(dsn);
+  }
   return Environment::Start(env);
 }
 
@@ -78,9 +89,30 @@ std::map<std::string, int> CountStates(const std::vector<WatchRecord>& records) 
   return states;
 }
 
-void AddGatewayFigures(Environment& env, const CpuMeter& cpu, Row& row) {
-  row.rss_mb = static_cast<double>(RssBytes(env.gateway_pid())) / (1 << 20);
-  row.cpu_core = cpu.CoreFraction();
+// CPU meters on every replica of an environment, started together.
+class GatewaysCpu {
+ public:
+  explicit GatewaysCpu(const Environment& env) {
+    for (int i = 0; i < env.replicas(); ++i) meters_.emplace_back(env.gateway_pid(i));
+  }
+  double CoreFraction(int replica) const { return meters_[replica].CoreFraction(); }
+
+ private:
+  std::vector<CpuMeter> meters_;
+};
+
+double RssMb(const Environment& env, int replica) {
+  return static_cast<double>(RssBytes(env.gateway_pid(replica))) / (1 << 20);
+}
+
+// RSS and CPU of the gateways (summed over the replicas) and the upstream counts.
+void AddGatewayFigures(Environment& env, const GatewaysCpu& cpu, Row& row) {
+  row.rss_mb = 0;
+  row.cpu_core = 0;
+  for (int i = 0; i < env.replicas(); ++i) {
+    row.rss_mb += RssMb(env, i);
+    row.cpu_core += cpu.CoreFraction(i);
+  }
   row.upstream = env.Upstream();
 }
 
@@ -112,6 +144,29 @@ SlotUse UpstreamSlotUse(const Environment& env) {
   }
   if (last > first) use.window_seconds = static_cast<double>(last - first) / 1000;
   return use;
+}
+
+// The burst figures of `row`, whose upstream counts are filled: final states, 429s, peak
+// upstream running, running-slot utilisation and tasks/min against the ceiling, wall.
+void AddBurstFigures(const std::vector<WatchRecord>& records, const SlotUse& use, absl::Duration d,
+                     double wall, Row& row) {
+  std::map<std::string, int> states = CountStates(records);
+  // Ceiling: the running limit keeps at most 2/d tasks per second going, the submit rate 2/s.
+  const double ceiling_per_min =
+      60 * std::min(kRunningLimit / absl::ToDoubleSeconds(d), kSubmitsPerSecond);
+  const int succeeded = states["TASK_STATE_SUCCEEDED"];
+  row.extra.emplace_back("tasks by final state",
+                         absl::StrJoin(states, ",", absl::PairFormatter("=")));
+  row.extra.emplace_back("upstream 429s", absl::StrCat(row.upstream.throttled));
+  row.extra.emplace_back("peak upstream running", absl::StrCat(row.upstream.peak_running));
+  row.extra.emplace_back(
+      "running-slot utilisation (first create..last end)",
+      absl::StrCat(Fixed(100 * use.busy_seconds / (kRunningLimit * use.window_seconds)), "%"));
+  row.extra.emplace_back(
+      "tasks/min vs ceiling",
+      absl::StrCat(Fixed(60 * succeeded / use.window_seconds), " / ", Fixed(ceiling_per_min)));
+  row.extra.emplace_back("wall (first create..last watcher event)",
+                         absl::StrCat(Fixed(wall), " s"));
 }
 
 absl::Duration SettleTimeout(int tasks, absl::Duration mean_duration) {
@@ -148,7 +203,7 @@ absl::StatusOr<std::vector<Row>> RunOverhead(const BenchOptions& options) {
   for (int concurrency : {1, options.overhead_concurrency}) {
     Row gateway;
     gateway.scenario = absl::StrCat("overhead/get c=", concurrency);
-    CpuMeter cpu((*env)->gateway_pid());
+    GatewaysCpu cpu(**env);
     FillFromLoad(RunGetTaskLoad((*env)->stub(), "overhead-0", task.id(), concurrency,
                                 options.overhead_duration),
                  gateway);
@@ -172,7 +227,7 @@ absl::StatusOr<std::vector<Row>> RunBurst(const BenchOptions& options) {
   const absl::Duration d = options.burst_task_duration;
   auto env = StartEnvironment(options, "burst", /*limits=*/true, d, d);
   if (!env.ok()) return env.status();
-  CpuMeter cpu((*env)->gateway_pid());
+  GatewaysCpu cpu(**env);
   Watchers watchers;
   const absl::Time start = absl::Now();
   Row row;
@@ -184,31 +239,14 @@ absl::StatusOr<std::vector<Row>> RunBurst(const BenchOptions& options) {
   watchers.AwaitTerminal(SettleTimeout(options.burst_tasks, d));
   const double wall = absl::ToDoubleSeconds(absl::Now() - start);
   AddGatewayFigures(**env, cpu, row);
-  std::map<std::string, int> states = CountStates(watchers.Records());
-  SlotUse use = UpstreamSlotUse(**env);
-  // Ceiling: the running limit keeps at most 2/d tasks per second going, the submit rate 2/s.
-  const double ceiling_per_min =
-      60 * std::min(kRunningLimit / absl::ToDoubleSeconds(d), kSubmitsPerSecond);
-  const int succeeded = states["TASK_STATE_SUCCEEDED"];
-  row.extra.emplace_back("tasks by final state",
-                         absl::StrJoin(states, ",", absl::PairFormatter("=")));
-  row.extra.emplace_back("upstream 429s", absl::StrCat(row.upstream.throttled));
-  row.extra.emplace_back("peak upstream running", absl::StrCat(row.upstream.peak_running));
-  row.extra.emplace_back(
-      "running-slot utilisation (first create..last end)",
-      absl::StrCat(Fixed(100 * use.busy_seconds / (kRunningLimit * use.window_seconds)), "%"));
-  row.extra.emplace_back(
-      "tasks/min vs ceiling",
-      absl::StrCat(Fixed(60 * succeeded / use.window_seconds), " / ", Fixed(ceiling_per_min)));
-  row.extra.emplace_back("wall (first create..last watcher event)",
-                         absl::StrCat(Fixed(wall), " s"));
+  AddBurstFigures(watchers.Records(), UpstreamSlotUse(**env), d, wall, row);
   return std::vector<Row>{std::move(row)};
 }
 
 absl::StatusOr<std::vector<Row>> RunLag(const BenchOptions& options) {
   auto env = StartEnvironment(options, "lag", /*limits=*/true, absl::Seconds(2), absl::Seconds(8));
   if (!env.ok()) return env.status();
-  CpuMeter cpu((*env)->gateway_pid());
+  GatewaysCpu cpu(**env);
   Watchers watchers;
   const absl::Time start = absl::Now();
   LoadResult created = SubmitAndWatch(**env, MakeRequests(options.lag_tasks, 4, "lag-"), watchers);
@@ -269,7 +307,7 @@ absl::StatusOr<std::vector<Row>> RunStreams(const BenchOptions& options) {
   const bool all_open = watchers.AwaitSnapshots(options.streams, absl::Seconds(120));
   const absl::Duration open_time = absl::Now() - start;
   const int64_t rss_after = RssBytes((*env)->gateway_pid());
-  CpuMeter cpu((*env)->gateway_pid());
+  GatewaysCpu cpu(**env);
   absl::SleepFor(options.idle_window);  // a benchmark, not a test: the window is the measure
   AddGatewayFigures(**env, cpu, row);
   LoadResult streams;
@@ -299,7 +337,7 @@ absl::StatusOr<std::vector<Row>> RunFairness(const BenchOptions& options) {
   const absl::Duration d = options.burst_task_duration;
   auto env = StartEnvironment(options, "fairness", /*limits=*/true, d, d);
   if (!env.ok()) return env.status();
-  CpuMeter cpu((*env)->gateway_pid());
+  GatewaysCpu cpu(**env);
   Watchers watchers;
   LoadResult heavy =
       SubmitAndWatch(**env, MakeRequests(options.fairness_big, 1, "heavy-"), watchers);
@@ -336,6 +374,67 @@ absl::StatusOr<std::vector<Row>> RunFairness(const BenchOptions& options) {
   row.extra.emplace_back(
       "turnaround p50 heavy / light",
       absl::StrCat(Ms(Percentile(heavy_times, 0.5)), " / ", Ms(Percentile(light_times, 0.5))));
+  return std::vector<Row>{std::move(row)};
+}
+
+absl::StatusOr<std::vector<Row>> RunReplicas(const BenchOptions& options) {
+  // Two gateways on one PostgreSQL database (and one simulated account): replica 0 holds the
+  // lease (admits, submits, polls), replica 1 stores its creates for it and follows the rows
+  // through LISTEN/NOTIFY. Each replica's images stay in its own --data_dir, so the holder's disk
+  // has them all; the bench reads none.
+  constexpr int kReplicas = 2;
+  const absl::Duration d = options.burst_task_duration;
+  auto env = StartEnvironment(options, "replicas", /*limits=*/true, d, d, kReplicas);
+  if (!env.ok()) return env.status();
+  GatewaysCpu cpu(**env);
+  std::vector<v1::ImageService::Stub*> stubs;
+  for (int i = 0; i < kReplicas; ++i) stubs.push_back(&(*env)->stub(i));
+  const Requests requests = MakeRequests(options.burst_tasks, options.burst_tenants, "tenant-");
+  Watchers watchers;
+  std::map<std::string, int> watched_on;  // task id -> replica its watcher is on
+  const absl::Time start = absl::Now();
+  Row row;
+  row.scenario = "replicas (burst)";
+  std::vector<v1::Task> tasks;
+  // Request i is created on replica i % 2 and watched on the other one.
+  FillFromLoad(CreateAll(stubs, requests, &tasks), row);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].id().empty()) continue;
+    const int other = static_cast<int>((i + 1) % kReplicas);
+    watched_on[tasks[i].id()] = other;
+    watchers.Watch(*stubs[other], requests[i].first, tasks[i].id());
+  }
+  watchers.AwaitTerminal(SettleTimeout(options.burst_tasks, d));
+  const double wall = absl::ToDoubleSeconds(absl::Now() - start);
+  AddGatewayFigures(**env, cpu, row);
+  std::vector<std::string> per_replica;  // read with the columns' sums
+  for (int i = 0; i < kReplicas; ++i) {
+    per_replica.push_back(absl::StrCat(i, i == 0 ? " (holder)" : " (standby)", " ",
+                                       Fixed(RssMb(**env, i)), " MB ",
+                                       Fixed(100 * cpu.CoreFraction(i)), "%"));
+  }
+  const std::vector<WatchRecord> records = watchers.Records();
+  const SlotUse use = UpstreamSlotUse(**env);
+  AddBurstFigures(records, use, d, wall, row);
+
+  // When each watcher saw the end, against the simulator's end_time, by the replica it is on.
+  std::vector<absl::Duration> notice[kReplicas];
+  for (const WatchRecord& r : records) {
+    if (r.terminal_at == absl::InfinitePast()) continue;
+    auto end = use.end_by_task.find(r.final_task.upstream_task_id());
+    if (end == use.end_by_task.end()) continue;
+    notice[watched_on[r.task_id]].push_back(r.terminal_at - end->second);
+  }
+  for (int i = 0; i < kReplicas; ++i) {
+    row.extra.emplace_back(
+        absl::StrCat(
+            "notice (watcher's end - upstream end) p50 / p90 on ",
+            i == 0 ? "the holder (created on the standby)" : "the standby (created on the holder)"),
+        absl::StrCat(Ms(Percentile(notice[i], 0.5)), " / ", Ms(Percentile(notice[i], 0.9)), " (",
+                     notice[i].size(), " tasks)"));
+  }
+  row.extra.emplace_back("RSS / CPU by replica (the columns sum them)",
+                         absl::StrJoin(per_replica, ", "));
   return std::vector<Row>{std::move(row)};
 }
 

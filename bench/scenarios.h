@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bench/postgres.h"
 #include "bench/report.h"
 
 namespace qwenimage::bench {
@@ -16,6 +17,8 @@ struct BenchOptions {
   std::string gateway_binary;
   std::string bench_binary;  // this binary: started with --echo_reply for the echo server
   std::string work_dir;
+  std::string store = "sqlite";       // the gateways' task store: "sqlite" or "postgres"
+  BenchPostgres* postgres = nullptr;  // the run's server: with "postgres", and for `replicas`
   int overhead_concurrency = 32;
   absl::Duration overhead_duration = absl::Seconds(5);
   int burst_tasks = 200;
@@ -34,6 +37,8 @@ absl::StatusOr<std::vector<Row>> RunBurst(const BenchOptions& options);
 absl::StatusOr<std::vector<Row>> RunLag(const BenchOptions& options);
 absl::StatusOr<std::vector<Row>> RunStreams(const BenchOptions& options);
 absl::StatusOr<std::vector<Row>> RunFairness(const BenchOptions& options);
+// Two replicas on PostgreSQL (whatever options.store says), the burst split over them.
+absl::StatusOr<std::vector<Row>> RunReplicas(const BenchOptions& options);
 
 }  // namespace qwenimage::bench
 
