@@ -120,6 +120,11 @@ Metrics::Metrics(const BuildInfo& build)
               .Help("1 while DashScope refuses the API key or account; submissions and polls "
                     "are paused")
               .Register(*registry_)),
+      lease_epoch(BuildGauge()
+                      .Name("qwenimage_lease_epoch")
+                      .Help("the account lease's epoch while this replica holds it (it admits "
+                            "and polls for the account); 0 while a standby")
+                      .Register(*registry_)),
       store_write_failures(BuildCounter()
                                .Name("qwenimage_store_write_failures_total")
                                .Help("Task state writes that failed; the task was held and the "

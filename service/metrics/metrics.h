@@ -65,6 +65,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& draining;
   // 1 while upstream refuses the DashScope key or account (submissions and polls paused).
   prometheus::Family<prometheus::Gauge>& upstream_credentials_refused;
+  // Replicas on PostgreSQL: the account lease's epoch while this replica holds it, 0 while it is
+  // a standby (no sample on a single node).
+  prometheus::Family<prometheus::Gauge>& lease_epoch;
   // Task state writes that failed (the task was held and the write retried).
   prometheus::Family<prometheus::Counter>& store_write_failures;
   // Creates refused by a tenant quota, labels {quota} (+ {tenant} when tenants are configured).

@@ -333,6 +333,11 @@ absl::Status StartTasks(GatewayParts& p) {
   if (p.replicas != nullptr) {
     tasks::ReplicaRoleOptions replica = o.replica;
     if (replica.holder.empty()) replica.holder = tasks::NewLeaseHolder();
+    prometheus::Gauge& epoch_gauge = p.metrics->lease_epoch.Add({});
+    epoch_gauge.Set(0);
+    replica.on_lead = [&epoch_gauge](int64_t epoch) {
+      epoch_gauge.Set(static_cast<double>(epoch));
+    };
     spdlog::info("replica {}: lease ttl {}, claims every {}", replica.holder,
                  absl::FormatDuration(replica.lease_ttl),
                  absl::FormatDuration(replica.claim_interval));

@@ -133,6 +133,7 @@ void ReplicaRole::TryAcquire() {
   store_.SetWriterEpoch(epoch);
   spdlog::info("this replica holds the lease (epoch {}): it admits and polls for the account",
                epoch);
+  if (options_.on_lead) options_.on_lead(epoch);
   manager_.Lead([this] {
     absl::MutexLock lock(&mu_);
     return !lost_ && epoch_ > 0 && clock_.Now() < valid_until_;

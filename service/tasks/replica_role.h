@@ -45,6 +45,8 @@ struct ReplicaRoleOptions {
   // Claims and cancel requests are looked for this often besides each notification.
   absl::Duration claim_interval = absl::Seconds(2);
   int claim_batch = 500;
+  // Told the epoch each time this replica takes the lease (metrics); may be unset.
+  std::function<void(int64_t epoch)> on_lead;
 };
 
 class ReplicaRole {
