@@ -116,11 +116,19 @@ ABSL_FLAG(int, tenant_creates_per_minute, 0,
 ABSL_FLAG(int, tenant_images_per_day, 0,
           "images requested (sum of n) per tenant per rolling 24 hours (the images_per_day "
           "quota's default; 0 = unlimited)");
-ABSL_FLAG(int, max_running, 2, "tasks in flight upstream per model (the account's limit)");
-ABSL_FLAG(double, submits_per_second, 2, "upstream submits per second per model");
+// Unset: 2 each for a model without default limits in the catalog, the catalog's for the others.
+ABSL_FLAG(std::optional<int>, max_running, std::nullopt,
+          "tasks in flight upstream per model (the account's limit; default 2); given, it "
+          "applies to every model instead of the catalog's default limits");
+ABSL_FLAG(std::optional<double>, submits_per_second, std::nullopt,
+          "upstream submits per second per model (default 2); given, it applies to every model "
+          "instead of the catalog's default limits");
 ABSL_FLAG(std::string, model_limits, "",
           "per-model overrides, \"model=running:submits_per_second,...\" (e.g. "
-          "\"qwen-image-max=4:1\")");
+          "\"qwen-image-max=4:1\"); they win over the catalog and --max_running");
+ABSL_FLAG(std::string, models_file, "",
+          "model catalog file (the format of service/dashscope/models.json) replacing the "
+          "built-in one; read at start, a bad file stops the start");
 ABSL_FLAG(int, queue_ahead, 1,
           "async models: tasks submitted beyond the running limit to wait PENDING upstream, so "
           "a slot freed upstream is reused at once (0 = never exceed it; turned off by itself "
@@ -329,11 +337,17 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
     return absl::InvalidArgumentError(
         "--max_queued_per_tenant and --tenant_* quotas must be >= 0 (0 = unlimited)");
   }
-  s.default_limits.max_running = absl::GetFlag(FLAGS_max_running);
-  s.default_limits.submits_per_second = absl::GetFlag(FLAGS_submits_per_second);
+  const std::optional<int> max_running = absl::GetFlag(FLAGS_max_running);
+  const std::optional<double> submits_per_second = absl::GetFlag(FLAGS_submits_per_second);
+  s.default_limits.max_running = max_running.value_or(2);
+  s.default_limits.submits_per_second = submits_per_second.value_or(2);
   if (absl::Status st = ParseModelLimits(absl::GetFlag(FLAGS_model_limits), &s); !st.ok()) {
     return st;
   }
+  // Limits, most specific first: --model_limits, then --max_running/--submits_per_second when
+  // given, then the catalog's default limits of the model, then those two flags' defaults.
+  o.models_file = absl::GetFlag(FLAGS_models_file);
+  o.seed_model_limits_from_catalog = !max_running.has_value() && !submits_per_second.has_value();
   o.tasks.queue_ahead = absl::GetFlag(FLAGS_queue_ahead);
   o.tasks.task_queries_per_second = absl::GetFlag(FLAGS_task_queries_per_second);
   o.tasks.min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval);

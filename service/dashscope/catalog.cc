@@ -13,56 +13,6 @@
 namespace qwenimage::dashscope {
 namespace {
 
-constexpr int64_t k2_0MinPixels = 512 * 512;
-constexpr int64_t k2_0MaxPixels = 2048 * 2048;
-
-// qwen-image, -plus, -max and their snapshots: a fixed size list and n = 1.
-ModelInfo FixedSizeModel(std::string name, std::string snapshot_of, UpstreamMode mode) {
-  ModelInfo m;
-  m.name = std::move(name);
-  m.snapshot_of = std::move(snapshot_of);
-  m.mode = mode;
-  // The current list first; 1472*1140 and 1140*1472 are the launch-era list's, still accepted
-  // because upstream never announced their removal (dashscope-api.md §3.3).
-  m.sizes = {"1664*928", "1472*1104", "1328*1328", "1104*1472", "928*1664",
-             "1472*1140", "1140*1472"};
-  m.default_size = "1664*928";
-  return m;
-}
-
-// qwen-image-2.0 and -2.0-pro: any W*H within a pixel range, n up to 6; sync only. Their prompt
-// limit is undocumented; 800 characters keeps them in line with the other models.
-ModelInfo PixelRangeModel(std::string name, std::string snapshot_of) {
-  ModelInfo m;
-  m.name = std::move(name);
-  m.snapshot_of = std::move(snapshot_of);
-  m.mode = UpstreamMode::kSync;
-  m.min_pixels = k2_0MinPixels;
-  m.max_pixels = k2_0MaxPixels;
-  m.default_size = "2048*2048";
-  m.max_n = 6;
-  return m;
-}
-
-std::vector<ModelInfo> DefaultModels() {
-  using M = UpstreamMode;
-  return {
-      // Only these two accept async tasks upstream.
-      FixedSizeModel("qwen-image", "", M::kAsync),
-      FixedSizeModel("qwen-image-plus", "", M::kAsync),
-      // Whether async create accepts this snapshot is unknown, so it goes through the sync
-      // endpoint, which documents it.
-      FixedSizeModel("qwen-image-plus-2026-01-09", "qwen-image-plus", M::kSync),
-      FixedSizeModel("qwen-image-max", "", M::kSync),
-      FixedSizeModel("qwen-image-max-2025-12-30", "qwen-image-max", M::kSync),
-      PixelRangeModel("qwen-image-2.0", ""),
-      PixelRangeModel("qwen-image-2.0-2026-03-03", "qwen-image-2.0"),
-      PixelRangeModel("qwen-image-2.0-pro", ""),
-      PixelRangeModel("qwen-image-2.0-pro-2026-04-22", "qwen-image-2.0-pro"),
-      PixelRangeModel("qwen-image-2.0-pro-2026-03-03", "qwen-image-2.0-pro"),
-  };
-}
-
 // Counts code points of well-formed UTF-8; nullopt on any malformed sequence (overlong forms,
 // surrogates and values past U+10FFFF included), which upstream would reject or mangle.
 std::optional<int64_t> CountCodePoints(absl::string_view s) {
@@ -141,11 +91,6 @@ void CheckSize(const ModelInfo& model, absl::string_view size, std::vector<Viola
 
 ModelCatalog::ModelCatalog(std::vector<ModelInfo> models) : models_(std::move(models)) {}
 
-const ModelCatalog& ModelCatalog::Default() {
-  static const ModelCatalog* catalog = new ModelCatalog(DefaultModels());
-  return *catalog;
-}
-
 const ModelInfo* ModelCatalog::Find(absl::string_view name) const {
   for (const ModelInfo& m : models_) {
     if (m.name == name) return &m;
@@ -199,6 +144,16 @@ std::vector<Violation> Validate(const ModelCatalog& catalog, const GenerationInp
                               : absl::StrCat("must be within ", model->min_n, "..",
                                              model->max_n, " for ", model->name)});
     }
+  }
+  if (model != nullptr && (input.input_images < model->min_input_images ||
+                           input.input_images > model->max_input_images)) {
+    out.push_back(
+        {"input_images",
+         model->max_input_images == 0
+             ? absl::StrCat("are not accepted by ", model->name, " (has ", input.input_images, ")")
+             : absl::StrCat("must be within ", model->min_input_images, "..",
+                            model->max_input_images, " for ", model->name, " (has ",
+                            input.input_images, ")")});
   }
   const int64_t max_seed = model != nullptr ? model->max_seed : 2147483647;
   if (input.seed.has_value() && (*input.seed < 0 || *input.seed > max_seed)) {

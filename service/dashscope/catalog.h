@@ -1,5 +1,7 @@
-// The model catalog: every Qwen-Image model and snapshot the gateway accepts, its upstream mode
-// and its validation rules (dashscope-api.md §1.2, §3.3).
+// The model catalog: every Qwen-Image model and snapshot the gateway accepts, its upstream mode,
+// its validation rules, where it is served and its default account limits (dashscope-api.md §1.2,
+// §3.3, §7). The catalog is data: service/dashscope/models.json, compiled in as the built-in
+// catalog (Default()); --models_file replaces it (LoadFile()).
 #ifndef QWENIMAGE_SERVICE_DASHSCOPE_CATALOG_H_
 #define QWENIMAGE_SERVICE_DASHSCOPE_CATALOG_H_
 
@@ -13,6 +15,16 @@
 #include "service/dashscope/types.h"
 
 namespace qwenimage::dashscope {
+
+// DashScope's default per-account limits for one model (dashscope-api.md §7).
+struct AccountLimits {
+  int max_running = 0;            // tasks in processing at once
+  double submits_per_second = 0;  // task submits per second
+
+  friend bool operator==(const AccountLimits& a, const AccountLimits& b) {
+    return a.max_running == b.max_running && a.submits_per_second == b.submits_per_second;
+  }
+};
 
 struct ModelInfo {
   std::string name;
@@ -29,13 +41,30 @@ struct ModelInfo {
   int64_t max_seed = 2147483647;
   bool default_prompt_extend = true;
   bool default_watermark = false;
+  // Input images a request carries (editing): 0..0 for a generation-only model; a model with
+  // min_input_images > 0 is an edit model, refused for a request without inputs.
+  int min_input_images = 0;
+  int max_input_images = 0;
+  std::vector<std::string> regions;  // where DashScope serves it: "singapore", "beijing"
+  // Unset where the API reference gives none; the scheduler then uses the flags' defaults.
+  std::optional<AccountLimits> default_limits;
 };
 
 class ModelCatalog {
  public:
   explicit ModelCatalog(std::vector<ModelInfo> models);
-  // Every model of dashscope-api.md.
+  // The built-in catalog: models.json as compiled in, parsed once (a parse failure of that file
+  // is a programming error and crashes with the message).
   static const ModelCatalog& Default();
+  // A catalog file (the format of models.json; README "Model catalog"). Errors (INVALID_ARGUMENT)
+  // name the entry and the field, e.g. `models[3] ("qwen-image-max"): "max_n" must be an integer
+  // >= min_n`; unknown keys, duplicate names, a snapshot_of naming no model of the file, a size
+  // not "W*H" and an empty model list are errors.
+  static absl::StatusOr<ModelCatalog> Parse(absl::string_view json);
+  // Parse() of a file's contents; errors are prefixed with the path (NOT_FOUND if unreadable).
+  static absl::StatusOr<ModelCatalog> LoadFile(const std::string& path);
+  // The bytes of the compiled-in models.json.
+  static absl::string_view EmbeddedJson();
 
   const ModelInfo* Find(absl::string_view name) const;
   const std::vector<ModelInfo>& models() const { return models_; }
@@ -67,10 +96,12 @@ struct GenerationInput {
   std::optional<int64_t> seed;
   std::optional<bool> prompt_extend;
   std::optional<bool> watermark;
+  int input_images = 0;  // input images the request carries (editing)
 };
 
 // Checks `input` against the catalog: unknown model, empty/over-long/non-UTF-8 prompt, size
-// format and rule, n range, seed range. Returns every violation (empty: valid).
+// format and rule, n range, seed range, input image count ("input_images"). Returns every
+// violation (empty: valid).
 std::vector<Violation> Validate(const ModelCatalog& catalog, const GenerationInput& input);
 
 // Fills defaults into a valid input. Precondition: Validate() returned no violation.

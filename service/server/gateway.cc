@@ -18,6 +18,7 @@
 #include "service/common/clock.h"
 #include "service/common/thread_pool.h"
 #include "service/dashscope/api_key.h"
+#include "service/dashscope/catalog.h"
 #include "service/dashscope/dashscope_client.h"
 #include "service/http/curl_http_client.h"
 #include "service/metrics/grpc_metrics_interceptor.h"
@@ -42,6 +43,8 @@ namespace qwenimage::server {
 // reverse order of declaration (each after everything built on it).
 struct GatewayParts {
   GatewayOptions options;
+  // --models_file or the built-in catalog; the manager and the services refer to it.
+  std::unique_ptr<dashscope::ModelCatalog> catalog;
   std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<metrics::TaskMetrics> task_metrics;
   std::unique_ptr<simulator::Simulator> simulator;
@@ -234,6 +237,29 @@ absl::Status StartAuthAndMetrics(GatewayParts& p) {
 }
 
 // The upstream base URL (the embedded simulator's with --simulate) and its key.
+// The model catalog (models_file, else the built-in one), and the scheduler limits it seeds.
+absl::Status LoadCatalog(GatewayParts& p) {
+  GatewayOptions& o = p.options;
+  if (o.models_file.empty()) {
+    p.catalog = std::make_unique<dashscope::ModelCatalog>(dashscope::ModelCatalog::Default());
+  } else {
+    absl::StatusOr<dashscope::ModelCatalog> loaded =
+        dashscope::ModelCatalog::LoadFile(o.models_file);
+    if (!loaded.ok()) return loaded.status();  // "models file PATH: models[i] ..."
+    p.catalog = std::make_unique<dashscope::ModelCatalog>(*std::move(loaded));
+    spdlog::info("model catalog from {}: {} models", o.models_file, p.catalog->models().size());
+  }
+  if (!o.seed_model_limits_from_catalog) return absl::OkStatus();
+  for (const dashscope::ModelInfo& m : p.catalog->models()) {
+    if (!m.default_limits.has_value()) continue;
+    tasks::ModelLimits limits = o.tasks.scheduler.default_limits;
+    limits.max_running = m.default_limits->max_running;
+    limits.submits_per_second = m.default_limits->submits_per_second;
+    o.tasks.scheduler.model_limits.try_emplace(m.name, limits);  // a per-model override wins
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ResolveUpstream(GatewayParts& p) {
   GatewayOptions& o = p.options;
   if (o.simulate) {
@@ -326,9 +352,9 @@ absl::Status StartTasks(GatewayParts& p) {
   }
   o.tasks.replicas = p.replicas;
   o.tasks.on_fenced = on_lost;
-  p.manager = std::make_unique<tasks::TaskManager>(
-      o.tasks, dashscope::ModelCatalog::Default(), *p.metered_task_store,
-      *p.metered_image_store, *p.metered_upstream, *p.executor, *RealClock::Get());
+  p.manager = std::make_unique<tasks::TaskManager>(o.tasks, *p.catalog, *p.metered_task_store,
+                                                   *p.metered_image_store, *p.metered_upstream,
+                                                   *p.executor, *RealClock::Get());
   if (absl::Status s = p.manager->Start(); !s.ok()) return s;
   if (p.replicas != nullptr) {
     tasks::ReplicaRoleOptions replica = o.replica;
@@ -368,9 +394,9 @@ absl::Status StartTasks(GatewayParts& p) {
 
 absl::Status StartGrpcServer(GatewayParts& p, const ListenerCredentials& transport) {
   const GatewayOptions& o = p.options;
-  p.images = std::make_unique<api::ImageServiceImpl>(
-      dashscope::ModelCatalog::Default(), *p.authenticator, *p.manager, *p.executor,
-      o.heartbeat_interval, o.max_watch_streams_per_tenant);
+  p.images = std::make_unique<api::ImageServiceImpl>(*p.catalog, *p.authenticator, *p.manager,
+                                                     *p.executor, o.heartbeat_interval,
+                                                     o.max_watch_streams_per_tenant);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   ApplyServerLimits(o.limits, builder);
@@ -391,7 +417,7 @@ absl::Status StartMetricsServer(GatewayParts& p) {
   if (p.options.metrics_listen.empty()) return absl::OkStatus();
   const tasks::TaskManager& manager = *p.manager;
   std::vector<std::string> models;
-  for (const dashscope::ModelInfo& m : dashscope::ModelCatalog::Default().models()) {
+  for (const dashscope::ModelInfo& m : p.catalog->models()) {
     models.push_back(m.name);
   }
   auto gauges = std::make_shared<metrics::QueueGauges>(
@@ -422,7 +448,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (!transport.ok()) return transport.status();
   if (absl::Status s = CheckServerLimits(p.options.limits); !s.ok()) return s;
   for (absl::Status (*step)(GatewayParts&) :
-       {&ResolveUpstream, &StartAuthAndMetrics, &OpenStores, &StartTasks}) {
+       {&LoadCatalog, &ResolveUpstream, &StartAuthAndMetrics, &OpenStores, &StartTasks}) {
     if (absl::Status s = step(p); !s.ok()) return s;
   }
   if (absl::Status s = StartGrpcServer(p, *transport); !s.ok()) return s;

@@ -77,6 +77,14 @@ struct GatewayOptions {
   // Readiness waits for upstream to answer; until then it asks again this often.
   absl::Duration upstream_probe_interval = absl::Seconds(2);
   tasks::TaskManagerOptions tasks;
+  // The model catalog: a file in the format of service/dashscope/models.json, read once by
+  // Start() (a bad file fails it, naming the entry and field); "" = the built-in catalog.
+  std::string models_file;
+  // Seed tasks.scheduler.model_limits with the catalog's default account limits, for every
+  // model that has them and no entry there yet (an entry, i.e. --model_limits, wins; models
+  // without catalog limits keep tasks.scheduler.default_limits). main.cc sets it unless
+  // --max_running or --submits_per_second is given, which then apply to every model as before.
+  bool seed_model_limits_from_catalog = false;
 };
 
 struct GatewayParts;  // what Start builds (gateway.cc)

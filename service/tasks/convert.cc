@@ -80,6 +80,13 @@ void ToProto(const dashscope::ModelInfo& info, v1::Model* out) {
   out->set_max_seed(info.max_seed);
   out->set_default_prompt_extend(info.default_prompt_extend);
   out->set_default_watermark(info.default_watermark);
+  out->set_min_input_images(info.min_input_images);
+  out->set_max_input_images(info.max_input_images);
+  for (const std::string& region : info.regions) out->add_regions(region);
+  if (info.default_limits.has_value()) {
+    out->set_default_max_running_tasks(info.default_limits->max_running);
+    out->set_default_submits_per_second(info.default_limits->submits_per_second);
+  }
 }
 
 std::string SpecFingerprint(const v1::GenerationSpec& spec) {
