@@ -11,6 +11,7 @@ packages=(
   clang-14 libfuzzer-14-dev
   postgresql  # PostgreSQL 15 (initdb, postgres) for the PostgreSQL store tests
   openssl  # the command line: the TLS tests and e2e scripts make their certificates with it
+  yamllint  # tests/e2e/manifests.sh lints the Kubernetes manifests
 )
 
 missing=()

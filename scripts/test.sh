@@ -16,8 +16,11 @@ for arg in "$@"; do
 done
 
 scripts/deps.sh
-# buf, and s3rver for the S3 image store tests (package.json).
-if [ ! -x node_modules/.bin/buf ] || [ ! -f node_modules/s3rver/bin/s3rver.js ]; then
+# buf, s3rver for the S3 image store tests, the Kubernetes schemas for the manifests check
+# (package.json).
+if [ ! -x node_modules/.bin/buf ] || [ ! -f node_modules/s3rver/bin/s3rver.js ] ||
+  [ ! -f node_modules/kubernetes-models/package.json ] || [ ! -f node_modules/yaml/package.json ] ||
+  [ ! -f node_modules/@kubernetes-models/prometheus-operator/package.json ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
