@@ -12,6 +12,7 @@ packages=(
   postgresql  # PostgreSQL 15 (initdb, postgres) for the PostgreSQL store tests
   openssl  # the command line: the TLS tests and e2e scripts make their certificates with it
   yamllint  # tests/e2e/manifests.sh lints the Kubernetes manifests
+  buildah mmdebstrap  # scripts/image.sh (tests/e2e/image.sh): the container image, without a daemon
 )
 
 missing=()
