@@ -104,6 +104,7 @@ absl::Status Environment::StartGateway(const EnvironmentOptions& options, int i)
   } else {
     argv.push_back("--log_level=warn");
   }
+  argv.insert(argv.end(), options.gateway_flags.begin(), options.gateway_flags.end());
   g.process = std::make_unique<testing::Subprocess>(
       argv, std::vector<std::string>{absl::StrCat("DASHSCOPE_API_KEY=", kBenchApiKey)}, g.log_path);
   const int port = g.process->WaitForNumberAfter("listening on port ");

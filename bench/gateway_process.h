@@ -33,6 +33,8 @@ struct EnvironmentOptions {
   // keeps its images in its own --data_dir (the dir image store), so a task finished by one
   // replica has its images on that replica's disk only: fine for the bench, which reads none.
   int replicas = 1;
+  // Further gateway flags (e.g. lifting a per-tenant bound a scenario exceeds on purpose).
+  std::vector<std::string> gateway_flags;
 };
 
 // Upstream traffic as the simulator counted it.

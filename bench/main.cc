@@ -31,7 +31,9 @@ ABSL_FLAG(absl::Duration, task_duration, absl::Seconds(1),
           "burst, fairness, replicas: simulated upstream task duration");
 ABSL_FLAG(int, lag_tasks, 24, "lag: tasks (durations 2..8 s)");
 ABSL_FLAG(int, streams, 10000, "streams: idle WatchTask streams held");
-ABSL_FLAG(int, stream_connections, 16, "streams: client connections they are spread over");
+ABSL_FLAG(int, stream_connections, 100,
+          "streams: client connections they are spread over (the gateway serves at most "
+          "--max_streams_per_connection=100 streams on each)");
 ABSL_FLAG(absl::Duration, idle_window, absl::Seconds(10), "streams: idle CPU measurement window");
 ABSL_FLAG(int, fairness_heavy, 40, "fairness: tasks of the heavy tenant, sent first");
 ABSL_FLAG(std::string, echo_reply, "",

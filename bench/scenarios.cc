@@ -34,13 +34,15 @@ absl::StatusOr<std::unique_ptr<Environment>> StartEnvironment(const BenchOptions
                                                               const std::string& name, bool limits,
                                                               absl::Duration min,
                                                               absl::Duration max,
-                                                              int replicas = 1) {
+                                                              int replicas = 1,
+                                                              std::vector<std::string> flags = {}) {
   EnvironmentOptions env;
   env.gateway_binary = options.gateway_binary;
   env.work_dir = absl::StrCat(options.work_dir, "/", name);
   env.limits = limits;
   env.task_duration = {min, max};
   env.replicas = replicas;
+  env.gateway_flags = std::move(flags);
   env.store = replicas > 1 ? "postgres" : options.store;
   if (env.store == "postgres") {
     if (options.postgres == nullptr) return absl::InternalError("no PostgreSQL for the bench");
@@ -288,7 +290,9 @@ absl::StatusOr<std::vector<Row>> RunLag(const BenchOptions& options) {
 
 absl::StatusOr<std::vector<Row>> RunStreams(const BenchOptions& options) {
   // Tasks that stay RUNNING upstream for the whole scenario, so every stream stays open.
-  auto env = StartEnvironment(options, "streams", /*limits=*/false, absl::Hours(1), absl::Hours(1));
+  // One tenant holds every stream: its --max_watch_streams_per_tenant bound (100) is lifted.
+  auto env = StartEnvironment(options, "streams", /*limits=*/false, absl::Hours(1), absl::Hours(1),
+                              /*replicas=*/1, {"--max_watch_streams_per_tenant=0"});
   if (!env.ok()) return env.status();
   constexpr int kTasks = 10;
   std::vector<v1::Task> tasks;

@@ -26,7 +26,7 @@ struct BenchOptions {
   absl::Duration burst_task_duration = absl::Seconds(1);
   int lag_tasks = 24;
   int streams = 10000;
-  int stream_connections = 16;
+  int stream_connections = 100;
   absl::Duration idle_window = absl::Seconds(10);
   int fairness_big = 40;    // tasks of the heavy tenant, sent first
   int fairness_small = 4;   // tasks of the light tenant, sent right after
