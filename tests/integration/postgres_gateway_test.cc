@@ -65,7 +65,9 @@ class PostgresGatewayTest : public GatewayFixture {
     v1::Task task = Create(Spec(model));
     std::vector<v1::Task> events = WatchToEnd(task.id());
     EXPECT_FALSE(events.empty());
-    if (!events.empty()) EXPECT_EQ(events.back().state(), v1::TASK_STATE_SUCCEEDED);
+    if (!events.empty()) {
+      EXPECT_EQ(events.back().state(), v1::TASK_STATE_SUCCEEDED);
+    }
     int64_t inserts = 0, updates = 0, total = 0;
     std::cout << "statements for one " << model << " task:\n";
     for (const auto& [calls, query] : Statements()) {

@@ -227,7 +227,9 @@ class ReplicasTest : public ::testing::Test {
         database_, absl::StrCat("SELECT owner_epoch FROM tasks WHERE id = '", task_id, "'"));
     EXPECT_TRUE(rows.ok()) << rows.status();
     int64_t epoch = -1;
-    if (rows.ok() && rows->size() == 1) EXPECT_TRUE(absl::SimpleAtoi(rows->front(), &epoch));
+    if (rows.ok() && rows->size() == 1) {
+      EXPECT_TRUE(absl::SimpleAtoi(rows->front(), &epoch)) << rows->front();
+    }
     return epoch;
   }
 
