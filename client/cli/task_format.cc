@@ -110,8 +110,19 @@ std::string ModelLine(const v1::Model& model) {
     absl::StrAppend(&line, "  pixels ", model.min_pixels(), "..", model.max_pixels());
   }
   absl::StrAppend(&line, "  default ", model.default_size(), "  n ", model.min_n(), "..",
-                  model.max_n(), "  queued ", model.queued_tasks(), "  running ",
-                  model.running_tasks());
+                  model.max_n());
+  if (model.max_input_images() > 0) {
+    absl::StrAppend(&line, "  input images ", model.min_input_images(), "..",
+                    model.max_input_images());
+  }
+  if (model.regions_size() > 0) {
+    absl::StrAppend(&line, "  regions ", absl::StrJoin(model.regions(), ","));
+  }
+  if (model.default_max_running_tasks() > 0) {
+    absl::StrAppend(&line, "  account limits ", model.default_max_running_tasks(), " running ",
+                    model.default_submits_per_second(), "/s");
+  }
+  absl::StrAppend(&line, "  queued ", model.queued_tasks(), "  running ", model.running_tasks());
   if (!model.snapshot_of().empty()) absl::StrAppend(&line, "  (snapshot of ", model.snapshot_of(), ")");
   return line;
 }

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/auth/authenticator.h"
@@ -21,6 +23,7 @@ namespace qwenimage::testing {
 namespace {
 
 using ::nlohmann::json;
+using ::testing::HasSubstr;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -165,6 +168,18 @@ TEST_F(CliTest, JsonOfGetListAndModelsParsesBack) {
   bool found = false;
   for (const json& m : catalog["models"]) found |= m["name"] == "qwen-image-plus";
   EXPECT_TRUE(found) << models.out;
+
+  // The text form shows the catalog's regions and default account limits (models.json).
+  CliResult text = Run({"models"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  bool plus_line = false;
+  for (absl::string_view line : absl::StrSplit(text.out, '\n')) {
+    if (!absl::StartsWith(line, "qwen-image-plus ")) continue;
+    plus_line = true;
+    EXPECT_THAT(std::string(line), HasSubstr("regions singapore,beijing")) << line;
+    EXPECT_THAT(std::string(line), HasSubstr("account limits 2 running 2/s")) << line;
+  }
+  EXPECT_TRUE(plus_line) << text.out;
 }
 
 TEST_F(CliTest, ListFollowsPagesWithAll) {
