@@ -169,7 +169,12 @@ ABSL_FLAG(int, max_streams_per_connection, 100,
           "concurrent gRPC calls per client connection (HTTP/2 MAX_CONCURRENT_STREAMS); further "
           "calls wait in the client until one ends");
 ABSL_FLAG(int, max_receive_message_bytes, 4 << 20,
-          "largest gRPC request accepted; larger ones fail RESOURCE_EXHAUSTED");
+          "largest gRPC request accepted, create methods aside; larger ones fail "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_create_message_bytes, 32 << 20,
+          "largest CreateTask/GenerateImages/GenerateImagesStream request accepted (an edit "
+          "carries its input images: three of 10 MiB fit the default); larger ones fail "
+          "RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, max_watch_streams_per_tenant, 100,
           "open WatchTask/GenerateImagesStream streams per tenant; more fail RESOURCE_EXHAUSTED "
           "(0 = no cap)");
@@ -305,6 +310,7 @@ absl::StatusOr<GatewayOptions> OptionsFromFlags() {
   qwenimage::server::ServerLimits& limits = o.limits;
   limits.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   limits.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
+  limits.max_create_message_bytes = absl::GetFlag(FLAGS_max_create_message_bytes);
   absl::StatusOr<int64_t> memory =
       qwenimage::server::ParseByteSize(absl::GetFlag(FLAGS_grpc_memory_limit));
   if (!memory.ok()) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "service/api/request_codec.h"
@@ -16,6 +17,20 @@ namespace qwenimage::api {
 namespace {
 
 constexpr size_t kImageChunkBytes = 64 * 1024;
+
+// RESOURCE_EXHAUSTED for a request over its method's limit (RequestLimits).
+grpc::Status CheckRequestSize(size_t bytes, int64_t limit, absl::string_view flag) {
+  if (static_cast<int64_t>(bytes) <= limit) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat("the request is ", bytes, " bytes; this method accepts at most ",
+                                   limit, " (--", flag, ")"));
+}
+
+grpc::Status CheckSmallRequest(const google::protobuf::Message& request,
+                               const RequestLimits& limits) {
+  return CheckRequestSize(request.ByteSizeLong(), limits.max_request_bytes,
+                          "max_receive_message_bytes");
+}
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& status) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -110,8 +125,9 @@ ImageServiceImpl::ImageServiceImpl(const dashscope::ModelCatalog& catalog,
                                    const auth::Authenticator& authenticator,
                                    tasks::TaskManager& manager, Executor& executor,
                                    absl::Duration heartbeat_interval,
-                                   int max_streams_per_tenant)
+                                   int max_streams_per_tenant, RequestLimits request_limits)
     : catalog_(catalog),
+      request_limits_(request_limits),
       authenticator_(authenticator),
       manager_(manager),
       registry_(max_streams_per_tenant),
@@ -137,21 +153,28 @@ template <typename Request>
 grpc::Status ImageServiceImpl::CreateFrom(grpc::CallbackServerContext* ctx,
                                           const grpc::ByteBuffer& bytes, std::string* tenant,
                                           v1::Task* task, TaskStream* stream) {
+  if (grpc::Status s = CheckRequestSize(bytes.Length(), request_limits_.max_create_request_bytes,
+                                        "max_create_message_bytes");
+      !s.ok()) {
+    return s;
+  }
   Request request;
   if (grpc::Status s = DecodeRequest(bytes, &request); !s.ok()) return s;
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return s;
   *tenant = principal.tenant;
   dashscope::GenerationParams params;
-  grpc::Status valid = ValidateCreate(catalog_, request.request_id(),
-                                      request.has_spec() ? &request.spec() : nullptr, &params);
+  std::vector<v1::InputImage> inputs;
+  grpc::Status valid =
+      ValidateCreate(catalog_, request.request_id(),
+                     request.has_spec() ? request.mutable_spec() : nullptr, &params, &inputs);
   if (!valid.ok()) return valid;
   // A stream's slot is taken before the task exists: a refused stream creates nothing.
   if (stream != nullptr) {
     if (grpc::Status s = stream->Admit(*tenant); !s.ok()) return s;
   }
   absl::StatusOr<v1::Task> created =
-      manager_.Create(*tenant, principal.quotas, request.request_id(), params);
+      manager_.Create(*tenant, principal.quotas, request.request_id(), params, std::move(inputs));
   if (!created.ok()) return ToGrpcStatus(created.status());
   *task = *std::move(created);
   return grpc::Status::OK;
@@ -190,6 +213,9 @@ grpc::ServerUnaryReactor* ImageServiceImpl::CreateTask(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext* ctx,
                                                     const v1::GetTaskRequest* request,
                                                     v1::Task* response) {
+  if (grpc::Status s = CheckSmallRequest(*request, request_limits_); !s.ok()) {
+    return Done(ctx, s);
+  }
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
@@ -213,6 +239,9 @@ grpc::ServerUnaryReactor* ImageServiceImpl::GetTask(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContext* ctx,
                                                       const v1::ListTasksRequest* request,
                                                       v1::ListTasksResponse* response) {
+  if (grpc::Status s = CheckSmallRequest(*request, request_limits_); !s.ok()) {
+    return Done(ctx, s);
+  }
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   tasks::ListRequest list;
@@ -229,6 +258,9 @@ grpc::ServerUnaryReactor* ImageServiceImpl::ListTasks(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* ImageServiceImpl::CancelTask(grpc::CallbackServerContext* ctx,
                                                        const v1::CancelTaskRequest* request,
                                                        v1::Task* response) {
+  if (grpc::Status s = CheckSmallRequest(*request, request_limits_); !s.ok()) {
+    return Done(ctx, s);
+  }
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
@@ -248,6 +280,9 @@ grpc::ServerUnaryReactor* ImageServiceImpl::CancelTask(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ImageServiceImpl::DeleteTask(grpc::CallbackServerContext* ctx,
                                                        const v1::DeleteTaskRequest* request,
                                                        v1::DeleteTaskResponse* response) {
+  if (grpc::Status s = CheckSmallRequest(*request, request_limits_); !s.ok()) {
+    return Done(ctx, s);
+  }
   auth::Principal principal;
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   if (grpc::Status s = ValidateTaskId(request->task_id()); !s.ok()) return Done(ctx, s);
@@ -262,7 +297,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::WatchTask(
   auto* stream = new TaskStream(call_context_);
   v1::WatchTaskRequest request;
   auth::Principal principal;
-  grpc::Status s = DecodeRequest(*bytes, &request);
+  grpc::Status s = CheckRequestSize(bytes->Length(), request_limits_.max_request_bytes,
+                                    "max_receive_message_bytes");
+  if (s.ok()) s = DecodeRequest(*bytes, &request);
   if (s.ok()) s = Authenticate(ctx, &principal);
   if (s.ok()) s = ValidateTaskId(request.task_id());
   if (!s.ok()) {
@@ -295,6 +332,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ImageServiceImpl::GenerateImagesStre
 grpc::ServerUnaryReactor* ImageServiceImpl::ListModels(grpc::CallbackServerContext* ctx,
                                                        const v1::ListModelsRequest* request,
                                                        v1::ListModelsResponse* response) {
+  if (grpc::Status s = CheckSmallRequest(*request, request_limits_); !s.ok()) {
+    return Done(ctx, s);
+  }
   auth::Principal principal;  // the catalog and queue lengths are for callers too
   if (grpc::Status s = Authenticate(ctx, &principal); !s.ok()) return Done(ctx, s);
   for (const dashscope::ModelInfo& info : catalog_.models()) {
@@ -309,7 +349,8 @@ grpc::ServerUnaryReactor* ImageServiceImpl::ListModels(grpc::CallbackServerConte
 grpc::ServerWriteReactor<v1::ReadImageResponse>* ImageServiceImpl::ReadImage(
     grpc::CallbackServerContext* ctx, const v1::ReadImageRequest* request) {
   auth::Principal principal;
-  grpc::Status s = Authenticate(ctx, &principal);
+  grpc::Status s = CheckSmallRequest(*request, request_limits_);
+  if (s.ok()) s = Authenticate(ctx, &principal);
   if (s.ok()) s = ValidateTaskId(request->task_id());
   if (s.ok() && request->index() < 0) s = InvalidArgument("index", "must be 0 or more");
   auto* call = new ReadImageCall(manager_, call_context_.executor);

@@ -4,6 +4,8 @@
 #ifndef QWENIMAGE_SERVICE_API_IMAGE_SERVICE_H_
 #define QWENIMAGE_SERVICE_API_IMAGE_SERVICE_H_
 
+#include <cstdint>
+
 #include "absl/time/time.h"
 #include "qwenimage/v1/image_service.grpc.pb.h"
 #include "service/api/stream_registry.h"
@@ -24,6 +26,15 @@ using ImageServiceBase = v1::ImageService::WithRawCallbackMethod_GenerateImages<
             v1::ImageService::WithRawCallbackMethod_GenerateImagesStream<
                 v1::ImageService::CallbackService>>>>;
 
+// The largest request each method accepts (ServerLimits: --max_receive_message_bytes and
+// --max_create_message_bytes); a larger one is RESOURCE_EXHAUSTED. gRPC itself refuses anything
+// over the larger of the two before a handler runs.
+struct RequestLimits {
+  int64_t max_request_bytes = 4 << 20;
+  // CreateTask, GenerateImages, GenerateImagesStream (input images ride in them).
+  int64_t max_create_request_bytes = 32 << 20;
+};
+
 class ImageServiceImpl final : public ImageServiceBase {
  public:
   // `authenticator` resolves every call's Principal and must outlive this.
@@ -32,7 +43,7 @@ class ImageServiceImpl final : public ImageServiceBase {
   ImageServiceImpl(const dashscope::ModelCatalog& catalog,
                    const auth::Authenticator& authenticator, tasks::TaskManager& manager,
                    Executor& executor, absl::Duration heartbeat_interval,
-                   int max_streams_per_tenant = 0);
+                   int max_streams_per_tenant = 0, RequestLimits request_limits = {});
 
   // Refuses new work and tells every open stream to reconnect.
   void Drain();
@@ -80,6 +91,7 @@ class ImageServiceImpl final : public ImageServiceBase {
                             auth::Principal* principal) const;
 
   const dashscope::ModelCatalog& catalog_;
+  const RequestLimits request_limits_;
   const auth::Authenticator& authenticator_;
   tasks::TaskManager& manager_;
   StreamRegistry registry_;

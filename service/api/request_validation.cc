@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/api/input_validation.h"
 #include "service/api/status.h"
 #include "service/tasks/convert.h"
 
@@ -20,7 +21,8 @@ bool IsIdChar(char c) {
 }  // namespace
 
 grpc::Status ValidateCreate(const dashscope::ModelCatalog& catalog, const std::string& request_id,
-                            const v1::GenerationSpec* spec, dashscope::GenerationParams* params) {
+                            v1::GenerationSpec* spec, dashscope::GenerationParams* params,
+                            std::vector<v1::InputImage>* inputs) {
   std::vector<dashscope::Violation> violations;
   if (request_id.size() > 128 ||
       !std::all_of(request_id.begin(), request_id.end(), IsIdChar)) {
@@ -32,7 +34,9 @@ grpc::Status ValidateCreate(const dashscope::ModelCatalog& catalog, const std::s
     return InvalidArgument(violations);
   }
   dashscope::GenerationInput input = tasks::ToInput(*spec);
-  for (dashscope::Violation& v : dashscope::Validate(catalog, input)) {
+  std::vector<dashscope::Violation> spec_violations = dashscope::Validate(catalog, input);
+  TakeInputImages(*spec, inputs, &spec_violations);
+  for (dashscope::Violation& v : spec_violations) {
     v.field = absl::StrCat("spec.", v.field);
     violations.push_back(std::move(v));
   }

@@ -4,6 +4,7 @@
 #define QWENIMAGE_SERVICE_API_REQUEST_VALIDATION_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
@@ -18,9 +19,12 @@ namespace qwenimage::api {
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
 
-// Validates a create request (request_id and spec against the catalog) and resolves defaults.
+// Validates a create request (request_id, and spec against the catalog and the input-image
+// rules of input_validation.h) and resolves defaults. Moves the spec's input images into
+// `inputs`, checked, for TaskManager::Create.
 grpc::Status ValidateCreate(const dashscope::ModelCatalog& catalog, const std::string& request_id,
-                            const v1::GenerationSpec* spec, dashscope::GenerationParams* params);
+                            v1::GenerationSpec* spec, dashscope::GenerationParams* params,
+                            std::vector<v1::InputImage>* inputs);
 
 // A required task id: INVALID_ARGUMENT when empty.
 grpc::Status ValidateTaskId(const std::string& task_id);

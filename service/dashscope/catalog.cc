@@ -67,6 +67,11 @@ void CheckText(absl::string_view field, absl::string_view text, int max_chars, b
 
 void CheckSize(const ModelInfo& model, absl::string_view size, std::vector<Violation>& out) {
   if (size.empty()) return;  // default
+  if (model.size_from_inputs) {
+    out.push_back({"size", absl::StrCat("must be empty for ", model.name,
+                                        ": its output follows the last input image")});
+    return;
+  }
   absl::StatusOr<ImageSize> parsed = ParseSize(size);
   if (!parsed.ok()) {
     out.push_back({"size", std::string(parsed.status().message())});
@@ -77,6 +82,14 @@ void CheckSize(const ModelInfo& model, absl::string_view size, std::vector<Viola
     if (std::find(model.sizes.begin(), model.sizes.end(), canonical) != model.sizes.end()) return;
     out.push_back({"size", absl::StrCat("must be one of ", absl::StrJoin(model.sizes, ", "),
                                         " for ", model.name)});
+    return;
+  }
+  if (model.max_side > 0) {
+    if (std::min(parsed->width, parsed->height) < model.min_side ||
+        std::max(parsed->width, parsed->height) > model.max_side) {
+      out.push_back({"size", absl::StrCat("width and height must each be within ", model.min_side,
+                                          "..", model.max_side, " for ", model.name)});
+    }
     return;
   }
   const int64_t pixels = int64_t{parsed->width} * parsed->height;
@@ -169,7 +182,12 @@ GenerationParams ResolveDefaults(const ModelInfo& model, const GenerationInput& 
   p.negative_prompt = input.negative_prompt;
   // Canonical form ("01664*928" → "1664*928"), the one upstream documents.
   absl::StatusOr<ImageSize> size = ParseSize(input.size);
-  p.size = size.ok() ? absl::StrCat(size->width, "*", size->height) : model.default_size;
+  // Without a size, an edit follows its last input (upstream decides): no size is sent.
+  if (size.ok()) {
+    p.size = absl::StrCat(size->width, "*", size->height);
+  } else if (input.input_images == 0) {
+    p.size = model.default_size;
+  }
   p.n = input.n == 0 ? model.min_n : input.n;
   p.seed = input.seed;
   p.prompt_extend = input.prompt_extend.value_or(model.default_prompt_extend);

@@ -30,9 +30,15 @@ struct ModelInfo {
   std::string name;
   std::string snapshot_of;  // "" unless a dated snapshot
   UpstreamMode mode = UpstreamMode::kSync;
-  std::vector<std::string> sizes;  // fixed sizes; empty => pixel range applies
+  // The size rule, exactly one of: fixed sizes; a pixel range (width*height); a range for each
+  // side; or size_from_inputs (no size may be asked for: the output follows the last input).
+  std::vector<std::string> sizes;
   int64_t min_pixels = 0;
   int64_t max_pixels = 0;
+  int min_side = 0;
+  int max_side = 0;
+  bool size_from_inputs = false;
+  // For a request without input images and without a size; "" for an edit-only model.
   std::string default_size;
   int min_n = 1;
   int max_n = 1;
@@ -99,12 +105,19 @@ struct GenerationInput {
   int input_images = 0;  // input images the request carries (editing)
 };
 
+// Every input image (dashscope-api.md §9): at most this many bytes, each side within the range
+// (checked where the gateway sees the image: uploaded bytes and stored images).
+inline constexpr int64_t kMaxInputImageBytes = int64_t{10} << 20;
+inline constexpr int kMinInputImageSide = 384;
+inline constexpr int kMaxInputImageSide = 3072;
+
 // Checks `input` against the catalog: unknown model, empty/over-long/non-UTF-8 prompt, size
 // format and rule, n range, seed range, input image count ("input_images"). Returns every
 // violation (empty: valid).
 std::vector<Violation> Validate(const ModelCatalog& catalog, const GenerationInput& input);
 
-// Fills defaults into a valid input. Precondition: Validate() returned no violation.
+// Fills defaults into a valid input (an edit without a size keeps it empty: upstream follows
+// the last input's aspect ratio). Precondition: Validate() returned no violation.
 GenerationParams ResolveDefaults(const ModelInfo& model, const GenerationInput& input);
 
 }  // namespace qwenimage::dashscope

@@ -25,7 +25,7 @@
 namespace qwenimage::dashscope {
 
 // Defined in the generated models_json.cc: the bytes of service/dashscope/models.json.
-extern const char kEmbeddedModelsJson[];
+extern const char* const kEmbeddedModelsJson;
 extern const size_t kEmbeddedModelsJsonSize;
 
 namespace {
@@ -136,6 +136,75 @@ absl::Status CheckSizeText(const EntryReader& r, absl::string_view field, const 
   return absl::OkStatus();
 }
 
+// The size rule: exactly one of a fixed list ("sizes"), a pixel range ("min_pixels",
+// "max_pixels"), a side range ("min_side", "max_side") or "size_from_inputs": true; and
+// "default_size", which a model that can generate without inputs needs (an edit-only model's
+// output follows its inputs) and which must satisfy the rule.
+absl::Status ParseSizeRule(const EntryReader& r, ModelInfo* m) {
+  const bool fixed = r.Has("sizes");
+  const bool pixels = r.Has("min_pixels") || r.Has("max_pixels");
+  const bool sides = r.Has("min_side") || r.Has("max_side");
+  if (r.Has("size_from_inputs")) {
+    if (absl::Status s = r.Bool("size_from_inputs", &m->size_from_inputs); !s.ok()) return s;
+  }
+  if (int{fixed} + int{pixels} + int{sides} + int{m->size_from_inputs} != 1) {
+    return r.Error("", "exactly one of \"sizes\", \"min_pixels\"/\"max_pixels\", "
+                       "\"min_side\"/\"max_side\" or \"size_from_inputs\": true must be given");
+  }
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (fixed) {
+    if (absl::Status s = r.Strings("sizes", &m->sizes); !s.ok()) return s;
+    std::set<std::string> seen;
+    for (const std::string& size : m->sizes) {
+      ImageSize parsed;
+      if (absl::Status s = CheckSizeText(r, "sizes", size, &parsed); !s.ok()) return s;
+      if (!seen.insert(size).second) {
+        return r.Error("sizes", absl::StrCat("lists ", size, " twice"));
+      }
+    }
+  } else if (pixels) {
+    if (absl::Status s = r.Int("min_pixels", 1, kMax, "an integer >= 1", &m->min_pixels); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            r.Int("max_pixels", m->min_pixels, kMax, "an integer >= min_pixels", &m->max_pixels);
+        !s.ok()) {
+      return s;
+    }
+  } else if (sides) {
+    if (absl::Status s = r.Int("min_side", 1, kIntMax, "an integer >= 1", &m->min_side); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            r.Int("max_side", m->min_side, kIntMax, "an integer >= min_side", &m->max_side);
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  if (!r.Has("default_size")) return absl::OkStatus();  // checked against inputs later
+  if (m->size_from_inputs) {
+    return r.Error("default_size", "must not be given with \"size_from_inputs\"");
+  }
+  if (absl::Status s = r.String("default_size", /*required=*/true, &m->default_size); !s.ok()) {
+    return s;
+  }
+  ImageSize d;
+  if (absl::Status s = CheckSizeText(r, "default_size", m->default_size, &d); !s.ok()) return s;
+  if (fixed && std::find(m->sizes.begin(), m->sizes.end(), m->default_size) == m->sizes.end()) {
+    return r.Error("default_size", "must be one of \"sizes\"");
+  }
+  const int64_t area = int64_t{d.width} * d.height;
+  if (pixels && (area < m->min_pixels || area > m->max_pixels)) {
+    return r.Error("default_size", "must lie within min_pixels..max_pixels");
+  }
+  if (sides && (std::min(d.width, d.height) < m->min_side ||
+                std::max(d.width, d.height) > m->max_side)) {
+    return r.Error("default_size", "must have each side within min_side..max_side");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseLimits(const EntryReader& r, AccountLimits* out) {
   const Json& limits = r.json()["default_limits"];
   if (!limits.is_object()) {
@@ -166,7 +235,7 @@ absl::Status ParseEntry(const EntryReader& r, ModelInfo* m) {
       "name", "snapshot_of", "upstream_mode", "sizes", "min_pixels", "max_pixels", "default_size",
       "min_n", "max_n", "max_prompt_chars", "max_negative_prompt_chars", "max_seed",
       "default_prompt_extend", "default_watermark", "min_input_images", "max_input_images",
-      "regions", "default_limits", "notes"};
+      "min_side", "max_side", "size_from_inputs", "regions", "default_limits", "notes"};
   // clang-format on
   if (!r.json().is_object()) return r.Error("", "must be an object");
   for (const auto& [key, value] : r.json().items()) {
@@ -190,45 +259,7 @@ absl::Status ParseEntry(const EntryReader& r, ModelInfo* m) {
     return r.Error("upstream_mode", "must be \"sync\" or \"async\"");
   }
 
-  // Sizes: a fixed list, or a pixel range.
-  const bool fixed = r.Has("sizes");
-  if (fixed == (r.Has("min_pixels") || r.Has("max_pixels"))) {
-    return r.Error("", "exactly one of \"sizes\" or \"min_pixels\"/\"max_pixels\" must be given");
-  }
-  ImageSize default_size;
-  if (absl::Status s = r.String("default_size", /*required=*/true, &m->default_size); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckSizeText(r, "default_size", m->default_size, &default_size); !s.ok()) {
-    return s;
-  }
-  if (fixed) {
-    if (absl::Status s = r.Strings("sizes", &m->sizes); !s.ok()) return s;
-    std::set<std::string> seen;
-    for (const std::string& size : m->sizes) {
-      ImageSize parsed;
-      if (absl::Status s = CheckSizeText(r, "sizes", size, &parsed); !s.ok()) return s;
-      if (!seen.insert(size).second)
-        return r.Error("sizes", absl::StrCat("lists ", size, " twice"));
-    }
-    if (seen.count(m->default_size) == 0) {
-      return r.Error("default_size", "must be one of \"sizes\"");
-    }
-  } else {
-    const int64_t kMax = std::numeric_limits<int64_t>::max();
-    if (absl::Status s = r.Int("min_pixels", 1, kMax, "an integer >= 1", &m->min_pixels); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s =
-            r.Int("max_pixels", m->min_pixels, kMax, "an integer >= min_pixels", &m->max_pixels);
-        !s.ok()) {
-      return s;
-    }
-    const int64_t pixels = int64_t{default_size.width} * default_size.height;
-    if (pixels < m->min_pixels || pixels > m->max_pixels) {
-      return r.Error("default_size", "must lie within min_pixels..max_pixels");
-    }
-  }
+  if (absl::Status s = ParseSizeRule(r, m); !s.ok()) return s;
 
   if (absl::Status s = r.Int("min_n", 1, kIntMax, "an integer >= 1", &m->min_n); !s.ok()) return s;
   if (absl::Status s = r.Int("max_n", m->min_n, kIntMax, "an integer >= min_n", &m->max_n);
@@ -263,6 +294,16 @@ absl::Status ParseEntry(const EntryReader& r, ModelInfo* m) {
                              "an integer >= min_input_images", &m->max_input_images);
       !s.ok()) {
     return s;
+  }
+  if (m->mode == UpstreamMode::kAsync && m->max_input_images > 0) {
+    return r.Error("max_input_images",
+                   "must be 0 for an async model (the async create endpoint takes no images)");
+  }
+  if (m->default_size.empty() && m->min_input_images == 0 && !m->size_from_inputs) {
+    return r.Error("default_size", "is required for a model that generates without input images");
+  }
+  if (m->size_from_inputs && m->min_input_images == 0) {
+    return r.Error("size_from_inputs", "needs \"min_input_images\" >= 1");
   }
   if (absl::Status s = r.Strings("regions", &m->regions); !s.ok()) return s;
   for (const std::string& region : m->regions) {

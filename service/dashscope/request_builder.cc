@@ -15,7 +15,7 @@ using Json = nlohmann::ordered_json;
 Json Parameters(const GenerationParams& p) {
   Json params = Json::object();
   if (!p.negative_prompt.empty()) params["negative_prompt"] = p.negative_prompt;
-  params["size"] = p.size;
+  if (!p.size.empty()) params["size"] = p.size;
   params["n"] = p.n;
   params["prompt_extend"] = p.prompt_extend;
   params["watermark"] = p.watermark;
@@ -46,8 +46,11 @@ std::string PercentEncode(absl::string_view s) {
 std::string BuildGenerationBody(const GenerationParams& params) {
   Json body;
   body["model"] = params.model;
-  body["input"]["messages"] = Json::array(
-      {{{"role", "user"}, {"content", Json::array({{{"text", params.prompt}}})}}});
+  // Images first, in order ("image 1/2/3" in the prompt), then the one text item (§9).
+  Json content = Json::array();
+  for (const std::string& image : params.images) content.push_back({{"image", image}});
+  content.push_back({{"text", params.prompt}});
+  body["input"]["messages"] = Json::array({{{"role", "user"}, {"content", std::move(content)}}});
   body["parameters"] = Parameters(params);
   return Dump(body);
 }

@@ -13,7 +13,8 @@ namespace qwenimage::dashscope {
 inline constexpr char kGenerationPath[] = "services/aigc/multimodal-generation/generation";
 inline constexpr char kCreateTaskPath[] = "services/aigc/text2image/image-synthesis";
 
-// Sync body: the prompt as the single text item of the single user message.
+// Sync body: the single user message holds the input images (an edit), in order, then the
+// prompt as its one text item; parameters.size is omitted when params.size is empty.
 std::string BuildGenerationBody(const GenerationParams& params);
 
 // Async create body: input.prompt; negative_prompt in parameters, as the HTTP docs place it.

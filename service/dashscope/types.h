@@ -20,11 +20,14 @@ struct GenerationParams {
   std::string model;
   std::string prompt;
   std::string negative_prompt;  // "" = omitted
-  std::string size;             // "W*H"
+  std::string size;             // "W*H"; "" = omitted (an edit: follows the last input)
   int n = 1;
   std::optional<int64_t> seed;
   bool prompt_extend = true;
   bool watermark = false;
+  // Input images of an edit, in order: https URLs or "data:<mime>;base64,..." URIs (sync
+  // endpoint only). Not part of a Task's record: the task layer loads them just before sending.
+  std::vector<std::string> images;
 };
 
 // DashScope task status (§5.2 of the reference). kUnknown: the id does not exist or expired.

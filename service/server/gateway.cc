@@ -396,7 +396,10 @@ absl::Status StartGrpcServer(GatewayParts& p, const ListenerCredentials& transpo
   const GatewayOptions& o = p.options;
   p.images = std::make_unique<api::ImageServiceImpl>(*p.catalog, *p.authenticator, *p.manager,
                                                      *p.executor, o.heartbeat_interval,
-                                                     o.max_watch_streams_per_tenant);
+                                                     o.max_watch_streams_per_tenant,
+                                                     api::RequestLimits{
+                                                         o.limits.max_receive_message_bytes,
+                                                         o.limits.max_create_message_bytes});
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   ApplyServerLimits(o.limits, builder);

@@ -1,5 +1,6 @@
 #include "service/server/server_limits.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <utility>
@@ -30,6 +31,9 @@ absl::Status CheckServerLimits(const ServerLimits& l) {
   if (l.max_receive_message_bytes < 1024) {
     return bad("max_receive_message_bytes", "must be >= 1024");
   }
+  if (l.max_create_message_bytes < 1024) {
+    return bad("max_create_message_bytes", "must be >= 1024");
+  }
   if (l.memory_limit_bytes < (int64_t{16} << 20)) {
     return bad("grpc_memory_limit", "must be at least 16MiB");
   }
@@ -54,7 +58,8 @@ absl::Status CheckServerLimits(const ServerLimits& l) {
 
 void ApplyServerLimits(const ServerLimits& l, grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, l.max_streams_per_connection);
-  builder.SetMaxReceiveMessageSize(l.max_receive_message_bytes);
+  builder.SetMaxReceiveMessageSize(
+      std::max(l.max_receive_message_bytes, l.max_create_message_bytes));
 
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(l.keepalive_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(l.keepalive_timeout));

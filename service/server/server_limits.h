@@ -18,8 +18,12 @@ struct ServerLimits {
   // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: a client's further calls on one connection wait (in
   // the client) until one of its calls ends.
   int max_streams_per_connection = 100;
-  // Larger requests are refused with RESOURCE_EXHAUSTED before they are decoded.
+  // Larger requests are refused with RESOURCE_EXHAUSTED before they are decoded, except those of
+  // the create methods (CreateTask, GenerateImages, GenerateImagesStream), which may be up to
+  // max_create_message_bytes: an edit carries its input images (three of 10 MiB at most).
+  // gRPC's own limit is the larger of the two; ImageServiceImpl applies each to its methods.
   int max_receive_message_bytes = 4 << 20;
+  int max_create_message_bytes = 32 << 20;
   // The server's gRPC memory (grpc::ResourceQuota): under pressure gRPC shrinks buffers and
   // windows and drops idle connections.
   int64_t memory_limit_bytes = int64_t{512} << 20;

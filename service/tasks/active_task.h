@@ -34,6 +34,7 @@ struct TaskManager::Active {
   // When upstream first refused the key for this task's submission (cleared by a reply).
   std::optional<absl::Time> refused_since;
   int submit_attempts = 0;
+  int input_read_attempts = 0;  // failed reads of an edit's stored inputs (back-off)
   int poll_failures = 0;
   dashscope::UpstreamTask result;  // upstream outcome while its images download
   absl::Time downloads_started;

@@ -31,6 +31,7 @@ dashscope::GenerationInput ToInput(const v1::GenerationSpec& spec) {
   if (spec.has_seed()) in.seed = spec.seed();
   if (spec.has_prompt_extend()) in.prompt_extend = spec.prompt_extend();
   if (spec.has_watermark()) in.watermark = spec.watermark();
+  in.input_images = spec.input_images_size();
   return in;
 }
 
@@ -82,6 +83,9 @@ void ToProto(const dashscope::ModelInfo& info, v1::Model* out) {
   out->set_default_watermark(info.default_watermark);
   out->set_min_input_images(info.min_input_images);
   out->set_max_input_images(info.max_input_images);
+  out->set_min_side(info.min_side);
+  out->set_max_side(info.max_side);
+  out->set_size_from_inputs(info.size_from_inputs);
   for (const std::string& region : info.regions) out->add_regions(region);
   if (info.default_limits.has_value()) {
     out->set_default_max_running_tasks(info.default_limits->max_running);

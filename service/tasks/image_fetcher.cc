@@ -10,6 +10,7 @@
 #include "service/common/png.h"
 #include "service/dashscope/errors.h"
 #include "service/store/sha256.h"
+#include "service/tasks/image_uri.h"
 
 namespace qwenimage::tasks {
 namespace {
@@ -72,7 +73,7 @@ ImageFetcher::Outcome ImageFetcher::RecoverStored(const std::string& task_id,
     }
     v1::Image& img = outcome.images.emplace_back();
     img.set_index(index);
-    img.set_uri(absl::StrCat("qwenimage://tasks/", task_id, "/images/", index));
+    img.set_uri(ImageUri(task_id, index));
     img.set_content_type("image/png");
     img.set_width(png->width);
     img.set_height(png->height);
@@ -123,7 +124,7 @@ void ImageFetcher::OnBytes(const std::shared_ptr<Job>& job, size_t i, int attemp
     const dashscope::ResultImage& source = job->results[i];
     v1::Image& img = image.emplace();
     img.set_index(index);
-    img.set_uri(absl::StrCat("qwenimage://tasks/", job->task_id, "/images/", index));
+    img.set_uri(ImageUri(job->task_id, index));
     img.set_content_type("image/png");
     img.set_width(png.width);
     img.set_height(png.height);

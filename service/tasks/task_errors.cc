@@ -101,6 +101,10 @@ v1::TaskError CanceledUpstream() {
               absl::StatusCode::kCancelled);
 }
 
+v1::TaskError InputImageLost(absl::string_view why) {
+  return Make("InputImageLost", why, /*retryable=*/false, absl::StatusCode::kFailedPrecondition);
+}
+
 v1::TaskError UpstreamTaskUnknown() {
   return Make("UpstreamTaskUnknown", "DashScope no longer knows the task (ids expire after 24 h)",
               false, absl::StatusCode::kInternal);

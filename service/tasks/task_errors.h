@@ -37,6 +37,9 @@ v1::TaskError KeyOutage(absl::string_view why);
 v1::TaskError CancelledByCaller();
 v1::TaskError CanceledUpstream();
 v1::TaskError UpstreamTaskUnknown();
+// An edit's stored input image was gone (or no longer matched its sha256) when the task was
+// about to be sent: nothing was sent. Create the task again with its inputs.
+v1::TaskError InputImageLost(absl::string_view why);
 
 }  // namespace qwenimage::tasks
 

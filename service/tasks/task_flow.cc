@@ -4,11 +4,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "service/dashscope/errors.h"
 #include "service/tasks/active_task.h"
 #include "service/tasks/convert.h"
+#include "service/tasks/input_images.h"
 #include "service/tasks/task_errors.h"
 #include "service/tasks/task_manager.h"
 #include "spdlog/spdlog.h"
@@ -162,15 +164,39 @@ void TaskManager::OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::Create
 
 void TaskManager::SubmitSync(const ActivePtr& a) {
   v1::Task& task = a->record.task;
+  dashscope::GenerationParams params = ToParams(task.spec());
+  // An edit's inputs are read before the marker: a store that cannot give them costs nothing.
+  if (task.spec().input_images_size() > 0) {
+    absl::StatusOr<std::vector<std::string>> images = LoadInputImages(images_, task);
+    if (!images.ok()) {
+      OnInputImagesUnavailable(a, images.status());
+      return;
+    }
+    params.images = *std::move(images);
+  }
   absl::Time now = clock_.Now();
   task.set_queue_position(0);
   task.set_state(v1::TASK_STATE_RUNNING);
   ToProto(now, task.mutable_submit_time());
   ToProto(now, task.mutable_start_time());
   // RUNNING with a submit_time tells a restart that the call may have been billed.
-  SendOnceStored(a, [this, a] {
-    upstream_.Generate(ToParams(a->record.task.spec()), OnStrand(a, &TaskManager::OnSyncResult));
+  SendOnceStored(a, [this, a, params = std::move(params)] {
+    upstream_.Generate(params, OnStrand(a, &TaskManager::OnSyncResult));
   });
+}
+
+void TaskManager::OnInputImagesUnavailable(const ActivePtr& a, const absl::Status& status) {
+  ReleaseSlot(a);
+  if (absl::IsNotFound(status) || absl::IsDataLoss(status)) {
+    Finish(a, v1::TASK_STATE_FAILED,
+           InputImageLost(absl::StrCat("nothing was sent: ", status.message())));
+    return;
+  }
+  // The store failed (an S3 outage, say): the task waits at the head of its line.
+  const absl::Duration delay = BackoffDelay(options_.store_retry, ++a->input_read_attempts);
+  spdlog::warn("task {}: tenant={} reading its input images failed ({}); trying again in {}",
+               a->id, a->tenant, status.ToString(), absl::FormatDuration(delay));
+  RequeueAfter(a, delay);
 }
 
 void TaskManager::OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result) {

@@ -7,6 +7,7 @@
 #include "service/common/ids.h"
 #include "service/tasks/active_task.h"
 #include "service/tasks/convert.h"
+#include "service/tasks/input_images.h"
 #include "service/tasks/quota_error.h"
 #include "service/tasks/task_errors.h"
 #include "spdlog/spdlog.h"
@@ -219,7 +220,8 @@ TaskManager::ActivePtr TaskManager::Activate(store::TaskRecord record) {
 absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
                                              const TenantQuotas& quotas,
                                              const std::string& request_id,
-                                             const dashscope::GenerationParams& params) {
+                                             const dashscope::GenerationParams& params,
+                                             std::vector<v1::InputImage> inputs) {
   const dashscope::ModelInfo* model = catalog_.Find(params.model);
   if (model == nullptr) return absl::InvalidArgumentError("unknown model");
   if (Draining()) return absl::UnavailableError("the gateway is shutting down; retry elsewhere");
@@ -236,7 +238,6 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
   absl::Time now = clock_.Now();
   ToProto(now, task.mutable_create_time());
   ToProto(now, task.mutable_update_time());
-  record.fingerprint = SpecFingerprint(task.spec());
 
   // The rate quotas before anything is stored, so that a refusal costs no write. A retry of a
   // stored request is never refused by one: with a request id, a refusal first looks for it.
@@ -251,14 +252,33 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
     if (reserved.ok()) rate_quotas_.Cancel(*reserved);
   };
 
+  // An edit's inputs are stored before the row, so that no stored task ever lacks them (a
+  // crash in between leaves files without a task, which the next start removes).
+  const bool has_inputs = !inputs.empty();
+  if (has_inputs) {
+    absl::StatusOr<std::vector<v1::InputImage>> recorded =
+        StoreInputImages(tasks_, images_, tenant, task.id(), std::move(inputs));
+    if (!recorded.ok()) {
+      unreserve();
+      return recorded.status();
+    }
+    for (v1::InputImage& input : *recorded) *task.mutable_spec()->add_input_images() = std::move(input);
+  }
+  auto drop_inputs = [&] {
+    if (has_inputs) images_.DeleteTask(task.id()).IgnoreError();
+  };
+  record.fingerprint = SpecFingerprint(task.spec());
+
   bool inserted = false;
   absl::StatusOr<store::TaskRecord> stored = tasks_.InsertOrGet(record, &inserted);
   if (!stored.ok()) {
     unreserve();
+    drop_inputs();
     return stored.status();
   }
   if (!inserted) {
     unreserve();  // an idempotent repeat: it creates nothing, so it counts nothing
+    drop_inputs();
     if (stored->fingerprint != record.fingerprint) {
       return absl::AlreadyExistsError(
           absl::StrCat("request_id \"", request_id, "\" was already used for task ",
@@ -270,6 +290,7 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
   if (!reserved.ok()) {
     // A new task after all, over a rate quota: leave no trace.
     tasks_.Delete(task.id()).IgnoreError();
+    drop_inputs();
     RejectedByQuota(tenant, reserved.status());
     return reserved.status();
   }
@@ -295,6 +316,7 @@ absl::StatusOr<v1::Task> TaskManager::Create(const std::string& tenant,
       active_.erase(a->id);
     }
     tasks_.Delete(task.id()).IgnoreError();
+    drop_inputs();
     unreserve();
     RejectedByQuota(tenant, position.status());
     return position.status();

@@ -160,9 +160,12 @@ class TaskManager {
   // counted against nor refused by a quota. A new task over one of the tenant's `quotas`
   // (max_queued, creates_per_minute, images_per_day) is RESOURCE_EXHAUSTED with a QuotaExceeded
   // payload (quota_error.h) and leaves no trace; max_running only delays admission (scheduler.h).
+  // `inputs` are an edit's input images as api::TakeInputImages checked them; they are stored
+  // with the task (input_images.h) and recorded in its spec.
   absl::StatusOr<v1::Task> Create(const std::string& tenant, const TenantQuotas& quotas,
                                   const std::string& request_id,
-                                  const dashscope::GenerationParams& params);
+                                  const dashscope::GenerationParams& params,
+                                  std::vector<v1::InputImage> inputs = {});
   absl::StatusOr<v1::Task> Get(const std::string& tenant, const std::string& task_id);
   // Get without blocking: the answer if it is in memory (a task this replica runs, or one that
   // finished recently), nullopt if only the store has it. Safe on a gRPC reaction thread.
@@ -242,6 +245,9 @@ class TaskManager {
   void SendOnceStored(const ActivePtr& a, absl::AnyInvocable<void()> send);
   void OnCreated(const ActivePtr& a, absl::StatusOr<dashscope::CreatedTask> created);
   void SubmitSync(const ActivePtr& a);
+  // An edit's stored inputs could not be read before its send: a lost one fails the task
+  // (InputImageLost), a failing store puts it back at the head of its line after a back-off.
+  void OnInputImagesUnavailable(const ActivePtr& a, const absl::Status& status);
   void OnSyncResult(const ActivePtr& a, absl::StatusOr<dashscope::UpstreamTask> result);
   void SchedulePoll(const ActivePtr& a);
   void OnSubmitFailed(const ActivePtr& a, const absl::Status& status);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "qwenimage/v1/image_service.pb.h"
 #include "service/api/request_validation.h"
@@ -24,8 +25,11 @@ void FuzzCreate(absl::string_view bytes) {
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
   const ds::ModelCatalog& catalog = ds::ModelCatalog::Default();
   ds::GenerationParams params;
-  const grpc::Status status = api::ValidateCreate(
-      catalog, request.request_id(), request.has_spec() ? &request.spec() : nullptr, &params);
+  std::vector<v1::InputImage> inputs;
+  const int input_count = request.spec().input_images_size();
+  const grpc::Status status =
+      api::ValidateCreate(catalog, request.request_id(),
+                          request.has_spec() ? request.mutable_spec() : nullptr, &params, &inputs);
   if (!status.ok()) {
     FUZZ_CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     FUZZ_CHECK(!status.error_details().empty());
@@ -37,20 +41,46 @@ void FuzzCreate(absl::string_view bytes) {
   FUZZ_CHECK(!params.prompt.empty());
   FUZZ_CHECK(params.n >= model->min_n && params.n <= model->max_n);
   if (params.seed.has_value()) FUZZ_CHECK(*params.seed >= 0 && *params.seed <= model->max_seed);
-  absl::StatusOr<ds::ImageSize> size = ds::ParseSize(params.size);
-  FUZZ_CHECK(size.ok());
-  FUZZ_CHECK(params.size == absl::StrCat(size->width, "*", size->height));  // canonical
-  if (!model->sizes.empty()) {
-    FUZZ_CHECK(std::find(model->sizes.begin(), model->sizes.end(), params.size) !=
-               model->sizes.end());
+  // The inputs obey the catalog and each has its one source; uploads were sniffed.
+  FUZZ_CHECK(static_cast<int>(inputs.size()) == input_count);
+  FUZZ_CHECK(input_count >= model->min_input_images && input_count <= model->max_input_images);
+  for (const v1::InputImage& input : inputs) {
+    FUZZ_CHECK(input.source_case() != v1::InputImage::SOURCE_NOT_SET);
+    if (input.source_case() == v1::InputImage::kData) {
+      FUZZ_CHECK(!input.content_type().empty() && input.width() >= ds::kMinInputImageSide &&
+                 input.height() >= ds::kMinInputImageSide);
+      FUZZ_CHECK(static_cast<int64_t>(input.data().size()) <= ds::kMaxInputImageBytes);
+    }
+    if (input.source_case() == v1::InputImage::kUrl) {
+      FUZZ_CHECK(input.url().size() <= api::kMaxInputUrlChars);
+    }
+  }
+  if (params.size.empty()) {
+    FUZZ_CHECK(input_count > 0);  // an edit without a size follows its last input
   } else {
-    const int64_t pixels = int64_t{size->width} * size->height;
-    FUZZ_CHECK(pixels >= model->min_pixels && pixels <= model->max_pixels);
+    FUZZ_CHECK(!model->size_from_inputs);
+    absl::StatusOr<ds::ImageSize> size = ds::ParseSize(params.size);
+    FUZZ_CHECK(size.ok());
+    FUZZ_CHECK(params.size == absl::StrCat(size->width, "*", size->height));  // canonical
+    if (!model->sizes.empty()) {
+      FUZZ_CHECK(std::find(model->sizes.begin(), model->sizes.end(), params.size) !=
+                 model->sizes.end());
+    } else if (model->max_side > 0) {
+      FUZZ_CHECK(std::min(size->width, size->height) >= model->min_side &&
+                 std::max(size->width, size->height) <= model->max_side);
+    } else {
+      const int64_t pixels = int64_t{size->width} * size->height;
+      FUZZ_CHECK(pixels >= model->min_pixels && pixels <= model->max_pixels);
+    }
   }
   // The resolved request is itself valid and resolves to itself (the stored spec is replayed).
-  const v1::GenerationSpec resolved = tasks::ToSpec(params);
+  v1::GenerationSpec resolved = tasks::ToSpec(params);
+  for (const v1::InputImage& input : inputs) *resolved.add_input_images() = input;
   ds::GenerationParams again;
-  FUZZ_CHECK(api::ValidateCreate(catalog, request.request_id(), &resolved, &again).ok());
+  std::vector<v1::InputImage> again_inputs;
+  FUZZ_CHECK(
+      api::ValidateCreate(catalog, request.request_id(), &resolved, &again, &again_inputs).ok());
+  FUZZ_CHECK(again_inputs.size() == inputs.size());
   FUZZ_CHECK(again.model == params.model && again.prompt == params.prompt &&
              again.negative_prompt == params.negative_prompt && again.size == params.size &&
              again.n == params.n && again.seed == params.seed &&

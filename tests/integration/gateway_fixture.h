@@ -8,12 +8,28 @@
 #include <string>
 #include <vector>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "qwenimage/v1/image_service.grpc.pb.h"
 #include "service/server/gateway.h"
 
 namespace qwenimage::testing {
+
+// Field names of the BadRequest violations in a status (INVALID_ARGUMENT's details).
+inline std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  google::rpc::Status rpc;
+  std::vector<std::string> fields;
+  if (!rpc.ParseFromString(status.error_details())) return fields;
+  for (const auto& any : rpc.details()) {
+    google::rpc::BadRequest bad;
+    if (any.UnpackTo(&bad)) {
+      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+    }
+  }
+  return fields;
+}
 
 class GatewayFixture : public ::testing::Test {
  protected:

@@ -30,20 +30,6 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-// Field names of the BadRequest violations in a status.
-std::vector<std::string> ViolatedFields(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  std::vector<std::string> fields;
-  if (!rpc.ParseFromString(status.error_details())) return fields;
-  for (const auto& any : rpc.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-  }
-  return fields;
-}
-
 class GatewayTest : public GatewayFixture {
  protected:
   void SetUp() override {

@@ -22,20 +22,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-// The fields named by the BadRequest details of an INVALID_ARGUMENT.
-std::vector<std::string> ViolatedFields(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  std::vector<std::string> fields;
-  if (!rpc.ParseFromString(status.error_details())) return fields;
-  for (const auto& any : rpc.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-  }
-  return fields;
-}
-
 class ModelsFileTest : public GatewayFixture {
  protected:
   // The shipped catalog as JSON, to edit.

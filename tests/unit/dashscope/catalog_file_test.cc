@@ -36,6 +36,9 @@ void ExpectSameModel(const ModelInfo& got, const ModelInfo& want) {
   EXPECT_EQ(got.sizes, want.sizes);
   EXPECT_EQ(got.min_pixels, want.min_pixels);
   EXPECT_EQ(got.max_pixels, want.max_pixels);
+  EXPECT_EQ(got.min_side, want.min_side);
+  EXPECT_EQ(got.max_side, want.max_side);
+  EXPECT_EQ(got.size_from_inputs, want.size_from_inputs);
   EXPECT_EQ(got.default_size, want.default_size);
   EXPECT_EQ(got.min_n, want.min_n);
   EXPECT_EQ(got.max_n, want.max_n);
@@ -71,6 +74,22 @@ ModelInfo OldPixelRange(std::string name, std::string snapshot_of) {
   m.max_pixels = 2048 * 2048;
   m.default_size = "2048*2048";
   m.max_n = 6;
+  m.max_input_images = 3;  // generation without inputs, editing with 1..3 (§9)
+  m.regions = {"singapore", "beijing"};
+  return m;
+}
+// The edit models (§9): n 1..6 and each side 512..2048, or (qwen-image-edit) one input, n = 1
+// and no size at all.
+ModelInfo EditModel(std::string name, std::string snapshot_of) {
+  ModelInfo m;
+  m.name = std::move(name);
+  m.snapshot_of = std::move(snapshot_of);
+  m.mode = UpstreamMode::kSync;
+  m.min_side = 512;
+  m.max_side = 2048;
+  m.max_n = 6;
+  m.min_input_images = 1;
+  m.max_input_images = 3;
   m.regions = {"singapore", "beijing"};
   return m;
 }
@@ -86,13 +105,15 @@ TEST(CatalogFileTest, TheBuiltInCatalogIsTheShippedFile) {
   for (size_t i = 0; i < builtin.size(); ++i) ExpectSameModel(loaded->models()[i], builtin[i]);
 }
 
-TEST(CatalogFileTest, ShippedFileHoldsWhatTheCompiledInListHad) {
+// The compiled-in C++ list the file replaced (with the 2.0 models' input range), then the edit
+// models added with editing.
+TEST(CatalogFileTest, ShippedFileHoldsEveryModel) {
   using M = UpstreamMode;
   ModelInfo qwen_image = OldFixedSize("qwen-image", "", M::kAsync);
   qwen_image.default_limits = AccountLimits{2, 2};
   ModelInfo plus = OldFixedSize("qwen-image-plus", "", M::kAsync);
   plus.default_limits = AccountLimits{2, 2};
-  const std::vector<ModelInfo> old_list = {
+  std::vector<ModelInfo> old_list = {
       qwen_image,
       plus,
       OldFixedSize("qwen-image-plus-2026-01-09", "qwen-image-plus", M::kSync),
@@ -104,6 +125,15 @@ TEST(CatalogFileTest, ShippedFileHoldsWhatTheCompiledInListHad) {
       OldPixelRange("qwen-image-2.0-pro-2026-04-22", "qwen-image-2.0-pro"),
       OldPixelRange("qwen-image-2.0-pro-2026-03-03", "qwen-image-2.0-pro"),
   };
+  ModelInfo edit_v1 = EditModel("qwen-image-edit", "");
+  edit_v1.min_side = edit_v1.max_side = 0;
+  edit_v1.size_from_inputs = true;
+  edit_v1.max_n = 1;
+  edit_v1.max_input_images = 1;
+  old_list.insert(old_list.end(),
+                  {edit_v1, EditModel("qwen-image-edit-plus", ""),
+                   EditModel("qwen-image-edit-plus-2025-12-15", "qwen-image-edit-plus"),
+                   EditModel("qwen-image-edit-max", "")});
   const ModelCatalog& catalog = ModelCatalog::Default();
   ASSERT_EQ(catalog.models().size(), old_list.size());
   for (size_t i = 0; i < old_list.size(); ++i) ExpectSameModel(catalog.models()[i], old_list[i]);
@@ -167,7 +197,7 @@ TEST(CatalogFileTest, ShippedFileLiteralValues) {
   EXPECT_TRUE(snapshot->default_prompt_extend);
   EXPECT_FALSE(snapshot->default_watermark);
   EXPECT_EQ(snapshot->min_input_images, 0);
-  EXPECT_EQ(snapshot->max_input_images, 0);
+  EXPECT_EQ(snapshot->max_input_images, 3);
   EXPECT_THAT(snapshot->regions, ElementsAre("singapore", "beijing"));
   EXPECT_FALSE(snapshot->default_limits.has_value());
 }
@@ -308,15 +338,15 @@ TEST(CatalogFileTest, DefaultSizeMustBeAnAcceptedSize) {
 
 TEST(CatalogFileTest, SizesOrPixelRangeNotBoth) {
   ExpectError([](Json& f) { Base(f)["min_pixels"] = 1; },
-              "models[0] (\"base\"): exactly one of \"sizes\" or \"min_pixels\"/\"max_pixels\" "
-              "must be given");
+              "models[0] (\"base\"): exactly one of \"sizes\", \"min_pixels\"/\"max_pixels\", "
+              "\"min_side\"/\"max_side\" or \"size_from_inputs\": true must be given");
   ExpectError(
       [](Json& f) {
         Snap(f).erase("min_pixels");
         Snap(f).erase("max_pixels");
       },
-      "models[1] (\"snap\"): exactly one of \"sizes\" or \"min_pixels\"/\"max_pixels\" must "
-      "be given");
+      "models[1] (\"snap\"): exactly one of \"sizes\", \"min_pixels\"/\"max_pixels\", "
+      "\"min_side\"/\"max_side\" or \"size_from_inputs\": true must be given");
 }
 
 TEST(CatalogFileTest, PixelRange) {
@@ -360,6 +390,94 @@ TEST(CatalogFileTest, DefaultsAreBooleans) {
               "models[0] (\"base\"): \"default_watermark\" must be true or false");
   ExpectError([](Json& f) { Base(f).erase("default_prompt_extend"); },
               "models[0] (\"base\"): \"default_prompt_extend\" is required");
+}
+
+TEST(CatalogFileTest, SideRange) {
+  Json file = ValidFile();
+  Snap(file).erase("min_pixels");
+  Snap(file).erase("max_pixels");
+  Snap(file).erase("default_size");
+  Snap(file)["min_side"] = 512;
+  Snap(file)["max_side"] = 2048;
+  absl::StatusOr<ModelCatalog> catalog = ModelCatalog::Parse(file.dump());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(catalog->Find("snap")->min_side, 512);
+  EXPECT_EQ(catalog->Find("snap")->max_side, 2048);
+  EXPECT_EQ(catalog->Find("snap")->default_size, "");  // an edit-only model needs none
+
+  auto sides = [](Json& f) {
+    Snap(f).erase("min_pixels");
+    Snap(f).erase("max_pixels");
+    Snap(f)["min_side"] = 512;
+    Snap(f)["max_side"] = 2048;
+  };
+  ExpectError(
+      [&](Json& f) {
+        sides(f);
+        Snap(f)["max_side"] = 100;
+      },
+      "models[1] (\"snap\"): \"max_side\" must be an integer >= min_side");
+  ExpectError(
+      [&](Json& f) {
+        sides(f);
+        Snap(f)["default_size"] = "4096*1024";
+      },
+      "models[1] (\"snap\"): \"default_size\" must have each side within min_side..max_side");
+  ExpectError(
+      [&](Json& f) {
+        sides(f);
+        Snap(f)["min_pixels"] = 1;
+      },
+      "models[1] (\"snap\"): exactly one of \"sizes\", \"min_pixels\"/\"max_pixels\", "
+      "\"min_side\"/\"max_side\" or \"size_from_inputs\": true must be given");
+}
+
+TEST(CatalogFileTest, SizeFromInputs) {
+  auto from_inputs = [](Json& f) {
+    Snap(f).erase("min_pixels");
+    Snap(f).erase("max_pixels");
+    Snap(f).erase("default_size");
+    Snap(f)["size_from_inputs"] = true;
+  };
+  Json file = ValidFile();
+  from_inputs(file);
+  absl::StatusOr<ModelCatalog> catalog = ModelCatalog::Parse(file.dump());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_TRUE(catalog->Find("snap")->size_from_inputs);
+  ExpectError(
+      [&](Json& f) {
+        from_inputs(f);
+        Snap(f)["default_size"] = "1024*1024";
+      },
+      "models[1] (\"snap\"): \"default_size\" must not be given with \"size_from_inputs\"");
+  ExpectError(
+      [&](Json& f) {
+        from_inputs(f);
+        Snap(f)["min_input_images"] = 0;
+      },
+      "models[1] (\"snap\"): \"size_from_inputs\" needs \"min_input_images\" >= 1");
+  ExpectError(
+      [&](Json& f) {
+        from_inputs(f);
+        Snap(f)["size_from_inputs"] = "yes";
+      },
+      "models[1] (\"snap\"): \"size_from_inputs\" must be true or false");
+}
+
+TEST(CatalogFileTest, DefaultSizeRequiredForAModelThatGeneratesWithoutInputs) {
+  ExpectError(
+      [](Json& f) {
+        Snap(f).erase("default_size");
+        Snap(f)["min_input_images"] = 0;
+      },
+      "models[1] (\"snap\"): \"default_size\" is required for a model that generates without "
+      "input images");
+}
+
+TEST(CatalogFileTest, AnAsyncModelTakesNoInputImages) {
+  ExpectError([](Json& f) { Base(f)["max_input_images"] = 1; },
+              "models[0] (\"base\"): \"max_input_images\" must be 0 for an async model (the "
+              "async create endpoint takes no images)");
 }
 
 TEST(CatalogFileTest, InputImageRange) {

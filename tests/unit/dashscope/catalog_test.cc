@@ -40,6 +40,10 @@ TEST(CatalogTest, EveryReferenceModelWithItsMode) {
       {"qwen-image-2.0-pro", UpstreamMode::kSync},
       {"qwen-image-2.0-pro-2026-04-22", UpstreamMode::kSync},
       {"qwen-image-2.0-pro-2026-03-03", UpstreamMode::kSync},
+      {"qwen-image-edit", UpstreamMode::kSync},
+      {"qwen-image-edit-plus", UpstreamMode::kSync},
+      {"qwen-image-edit-plus-2025-12-15", UpstreamMode::kSync},
+      {"qwen-image-edit-max", UpstreamMode::kSync},
   };
   EXPECT_EQ(Catalog().models().size(), expected.size());
   for (const auto& [name, mode] : expected) {
@@ -85,7 +89,9 @@ TEST(ParseSizeTest, Formats) {
 
 TEST(ValidateTest, ValidDefaults) {
   for (const ModelInfo& m : Catalog().models()) {
-    EXPECT_THAT(Validate(Catalog(), Input(m.name)), IsEmpty()) << m.name;
+    GenerationInput in = Input(m.name);
+    in.input_images = m.min_input_images;  // an edit model needs its inputs
+    EXPECT_THAT(Validate(Catalog(), in), IsEmpty()) << m.name;
   }
 }
 
@@ -198,6 +204,98 @@ TEST(ValidateTest, ReportsEveryViolation) {
   EXPECT_THAT(Fields(Validate(Catalog(), in)),
               UnorderedElementsAre("prompt", "negative_prompt", "size", "n", "seed"));
   for (const Violation& v : Validate(Catalog(), in)) EXPECT_FALSE(v.description.empty());
+}
+
+// Editing (dashscope-api.md §9): the 2.0 models take 0..3 inputs, the edit models 1..3
+// (qwen-image-edit exactly 1), the older models none.
+TEST(ValidateTest, InputImageCountPerModel) {
+  struct Case {
+    std::string model;
+    int min, max;
+  };
+  for (const Case& c : std::vector<Case>{{"qwen-image-2.0", 0, 3},
+                                         {"qwen-image-2.0-pro-2026-04-22", 0, 3},
+                                         {"qwen-image-edit", 1, 1},
+                                         {"qwen-image-edit-plus", 1, 3},
+                                         {"qwen-image-edit-plus-2025-12-15", 1, 3},
+                                         {"qwen-image-edit-max", 1, 3},
+                                         {"qwen-image-max", 0, 0},
+                                         {"qwen-image-plus", 0, 0}}) {
+    for (int count = 0; count <= 4; ++count) {
+      GenerationInput in = Input(c.model);
+      in.input_images = count;
+      const bool ok = count >= c.min && count <= c.max;
+      EXPECT_THAT(Fields(Validate(Catalog(), in)),
+                  ok ? std::vector<std::string>{} : std::vector<std::string>{"input_images"})
+          << c.model << " with " << count;
+    }
+  }
+}
+
+TEST(ValidateTest, QwenImageEditTakesNoSizeAndOneImage) {
+  GenerationInput in = Input("qwen-image-edit");
+  in.input_images = 1;
+  in.size = "1024*1024";
+  std::vector<Violation> v = Validate(Catalog(), in);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].field, "size");
+  EXPECT_EQ(v[0].description,
+            "must be empty for qwen-image-edit: its output follows the last input image");
+  in.size.clear();
+  in.n = 2;
+  EXPECT_THAT(Fields(Validate(Catalog(), in)), ElementsAre("n"));
+}
+
+TEST(ValidateTest, EditPlusSidesWithin512To2048) {
+  GenerationInput in = Input("qwen-image-edit-plus");
+  in.input_images = 2;
+  for (const char* ok : {"512*512", "2048*2048", "512*2048", "1024*1536"}) {
+    in.size = ok;
+    EXPECT_THAT(Validate(Catalog(), in), IsEmpty()) << ok;
+  }
+  for (const char* bad : {"511*1024", "1024*2049", "256*4096", "4096*4096"}) {
+    in.size = bad;
+    std::vector<Violation> v = Validate(Catalog(), in);
+    ASSERT_EQ(v.size(), 1u) << bad;
+    EXPECT_EQ(v[0].field, "size");
+    EXPECT_EQ(v[0].description,
+              "width and height must each be within 512..2048 for qwen-image-edit-plus");
+  }
+}
+
+TEST(ValidateTest, EditPlusAndMaxNWithin1To6) {
+  for (const char* model : {"qwen-image-edit-plus", "qwen-image-edit-max"}) {
+    GenerationInput in = Input(model);
+    in.input_images = 1;
+    in.n = 6;
+    EXPECT_THAT(Validate(Catalog(), in), IsEmpty()) << model;
+    in.n = 7;
+    EXPECT_THAT(Fields(Validate(Catalog(), in)), ElementsAre("n")) << model;
+  }
+}
+
+TEST(ValidateTest, Qwen20EditKeepsThePixelRange) {
+  GenerationInput in = Input("qwen-image-2.0");
+  in.input_images = 3;
+  in.size = "2048*2048";
+  EXPECT_THAT(Validate(Catalog(), in), IsEmpty());
+  in.size = "2049*2048";
+  EXPECT_THAT(Fields(Validate(Catalog(), in)), ElementsAre("size"));
+  in.size = "511*512";
+  EXPECT_THAT(Fields(Validate(Catalog(), in)), ElementsAre("size"));
+}
+
+TEST(ResolveDefaultsTest, AnEditWithoutASizeSendsNone) {
+  GenerationInput in = Input("qwen-image-2.0");
+  in.input_images = 1;
+  EXPECT_EQ(ResolveDefaults(*Catalog().Find("qwen-image-2.0"), in).size, "");
+  in.input_images = 0;
+  EXPECT_EQ(ResolveDefaults(*Catalog().Find("qwen-image-2.0"), in).size, "2048*2048");
+  GenerationInput edit = Input("qwen-image-edit");
+  edit.input_images = 1;
+  const GenerationParams p = ResolveDefaults(*Catalog().Find("qwen-image-edit"), edit);
+  EXPECT_EQ(p.size, "");
+  EXPECT_EQ(p.n, 1);
 }
 
 TEST(ResolveDefaultsTest, FillsModelDefaults) {

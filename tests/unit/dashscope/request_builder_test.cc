@@ -30,6 +30,19 @@ TEST(RequestBuilderTest, SyncBodyMatchesReference) {
   EXPECT_EQ(body, expected);
 }
 
+// §9: the images first, in order, then the one text item; no size lets upstream follow the
+// last input.
+TEST(RequestBuilderTest, EditBodyMatchesReference) {
+  GenerationParams p = Params();
+  p.images = {"https://example.com/1.png", "data:image/png;base64,iVBORw0K"};
+  p.size.clear();
+  const Json body = Json::parse(BuildGenerationBody(p));
+  const Json expected = Json::parse(R"({"model":"qwen-image-2.0-pro",
+ "input":{"messages":[{"role":"user","content":[{"image":"https://example.com/1.png"},{"image":"data:image/png;base64,iVBORw0K"},{"text":"a cat \"in\" 雪"}]}]},
+ "parameters":{"negative_prompt":"blurry","n":2,"prompt_extend":true,"watermark":false,"seed":42}})");
+  EXPECT_EQ(body, expected);
+}
+
 TEST(RequestBuilderTest, AsyncBodyMatchesReference) {
   GenerationParams p = Params();
   p.model = "qwen-image-plus";
