@@ -292,3 +292,35 @@ put("token_file", "auth_right.txt", b"\1Bearer fuzz-token-1f2e")
 put("token_file", "auth_lower_spaces.txt", b"\1bearer   fuzz-token-1f2e")
 put("token_file", "auth_wrong.txt", b"\1Bearer other-token-x")
 put("token_file", "auth_basic.txt", b"\1Basic ZnV6ejp0b2tlbg==")
+
+# --- image_header: the first bytes of every format ReadImageHeader sniffs, sides distinct ---------
+def jpeg_segment(marker, payload):
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+def jpeg_sof(marker, width, height):
+    return jpeg_segment(marker, struct.pack(">BHHB", 8, height, width, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]))
+
+def tiff(order, entries, ifd_offset=8):
+    out = (b"II*\0" if order == "<" else b"MM\0*") + struct.pack(order + "I", ifd_offset) + bytes(ifd_offset - 8)
+    out += struct.pack(order + "H", len(entries))
+    for tag, kind, value in entries:  # a SHORT is left-justified in its 4 bytes
+        out += struct.pack(order + "HHI", tag, kind, 1) + (struct.pack(order + "HH", value, 0) if kind == 3 else struct.pack(order + "I", value))
+    return out + struct.pack(order + "I", 0)
+
+def riff(fourcc, payload):
+    return b"RIFF" + struct.pack("<I", 12 + len(payload)) + b"WEBP" + fourcc + struct.pack("<I", len(payload)) + payload
+
+JFIF = jpeg_segment(0xE0, b"JFIF\0\x01\x02\0\0\x01\0\x01\0\0")
+put("image_header", "ihdr_300x200.png", png(300, 200, 8, 2)[:33])
+put("image_header", "whole_5x3.png", png(5, 3, 8, 0))
+put("image_header", "baseline_640x480.jpg", b"\xFF\xD8" + JFIF + jpeg_sof(0xC0, 640, 480))
+put("image_header", "progressive_1920x1080.jpg", b"\xFF\xD8" + JFIF + b"\xFF\xFF" + jpeg_segment(0xE1, b"Exif\0\0MM" + bytes(40))
+    + jpeg_segment(0xC4, bytes(20)) + b"\xFF\xD0" + jpeg_sof(0xC2, 1920, 1080))
+put("image_header", "info_33x-17.bmp", b"BM" + struct.pack("<IIIIiiHH", 54, 0, 54, 40, 33, -17, 1, 24) + bytes(24))
+put("image_header", "core_31x7.bmp", b"BM" + struct.pack("<IIIIHHHH", 26, 0, 26, 12, 31, 7, 1, 24))
+put("image_header", "le_short_320x240.tif", tiff("<", [(254, 4, 0), (256, 3, 320), (257, 3, 240), (258, 3, 8)]))
+put("image_header", "be_long_70000x3.tif", tiff(">", [(256, 4, 70000), (257, 4, 3)], ifd_offset=40))
+put("image_header", "vp8_1000x750.webp", riff(b"VP8 ", b"\x10\x02\0\x9D\x01\x2A" + struct.pack("<HH", 1000, 750)))
+put("image_header", "vp8l_400x5.webp", riff(b"VP8L", b"\x2F" + struct.pack("<I", 399 | 4 << 14 | 1 << 28)))
+put("image_header", "vp8x_4096x9.webp", riff(b"VP8X", b"\x10\0\0\0" + struct.pack("<I", 4095)[:3] + struct.pack("<I", 8)[:3]))
+put("image_header", "gif89a_12x34.gif", b"GIF89a" + struct.pack("<HHBBB", 12, 34, 0xF7, 0, 0))
