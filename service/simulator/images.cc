@@ -3,7 +3,10 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <vector>
+
+#include "absl/strings/ascii.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -40,7 +43,7 @@ uint64_t ImageKey(absl::string_view prompt, int64_t seed, int index) {
   return Fnv1a64(absl::StrCat(seed, "/", index), Fnv1a64(prompt));
 }
 
-std::string RenderPng(int width, int height, uint64_t key) {
+std::string RenderPng(int width, int height, uint64_t key, absl::string_view inputs) {
   key = Mix64(key);
   std::string out;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
@@ -55,6 +58,16 @@ std::string RenderPng(int width, int height, uint64_t key) {
   png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
   png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  std::string keyword = kInputsTextKeyword;
+  std::string text(inputs);
+  png_text chunk{};
+  if (!text.empty()) {
+    chunk.compression = PNG_TEXT_COMPRESSION_NONE;
+    chunk.key = keyword.data();
+    chunk.text = text.data();
+    chunk.text_length = text.size();
+    png_set_text(png, info, &chunk, 1);
+  }
   png_write_info(png, info);
   // Two diagonal gradients and a checker whose colours and periods come from the key.
   const unsigned base_r = key & 0xff, base_g = (key >> 8) & 0xff, base_b = (key >> 16) & 0xff;
@@ -80,7 +93,12 @@ std::string ImageUrls::Sign(absl::string_view path, int64_t expires) const {
 }
 
 std::string ImageUrls::Make(const ImageRef& ref, absl::Time expires) const {
-  std::string path = absl::StrFormat("%s%dx%d/%016x.png", kPathPrefix, ref.width, ref.height, ref.key);
+  // An edit's inputs ride in the (signed) path: /images/WxH/KEY/SHA,SHA.png.
+  std::string path =
+      ref.inputs.empty()
+          ? absl::StrFormat("%s%dx%d/%016x.png", kPathPrefix, ref.width, ref.height, ref.key)
+          : absl::StrFormat("%s%dx%d/%016x/%s.png", kPathPrefix, ref.width, ref.height, ref.key,
+                            ref.inputs);
   int64_t exp = absl::ToUnixSeconds(absl::Ceil(expires - absl::UnixEpoch(), absl::Seconds(1)) +
                                     absl::UnixEpoch());
   return absl::StrCat(origin_, path, "?Expires=", exp, "&OSSAccessKeyId=sim&Signature=",
@@ -92,7 +110,16 @@ ImageUrls::Check ImageUrls::Verify(absl::string_view path, absl::string_view que
   if (!absl::ConsumePrefix(&path, kPathPrefix)) return Check::kNotFound;
   std::string full_path = absl::StrCat(kPathPrefix, path);
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
-  if (parts.size() != 2 || !absl::ConsumeSuffix(&parts[1], ".png")) return Check::kNotFound;
+  if ((parts.size() != 2 && parts.size() != 3) || !absl::ConsumeSuffix(&parts.back(), ".png")) {
+    return Check::kNotFound;
+  }
+  if (parts.size() == 3) {
+    out->inputs = std::string(parts[2]);
+    const bool hex = std::all_of(out->inputs.begin(), out->inputs.end(), [](char c) {
+      return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ',';
+    });
+    if (out->inputs.empty() || !hex) return Check::kNotFound;
+  }
   std::pair<absl::string_view, absl::string_view> wh = absl::StrSplit(parts[0], 'x');
   if (!absl::SimpleAtoi(wh.first, &out->width) || !absl::SimpleAtoi(wh.second, &out->height) ||
       !absl::SimpleHexAtoi(parts[1], &out->key) || out->width <= 0 || out->height <= 0 ||

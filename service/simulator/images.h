@@ -19,13 +19,18 @@ uint64_t Fnv1a64(absl::string_view data, uint64_t h = 14695981039346656037ull);
 uint64_t ImageKey(absl::string_view prompt, int64_t seed, int index);
 
 // An RGB PNG of width x height with a pattern derived from `key`; fast (compression level 1,
-// no filtering) so that a 2048*2048 image renders in well under a second.
-std::string RenderPng(int width, int height, uint64_t key);
+// no filtering) so that a 2048*2048 image renders in well under a second. With `inputs` (an
+// edit's), a tEXt chunk "qwenimage-sim-inputs" carries them: the lowercase hex sha256 of each
+// input image, comma-separated, in request order.
+std::string RenderPng(int width, int height, uint64_t key, absl::string_view inputs = "");
+
+inline constexpr char kInputsTextKeyword[] = "qwenimage-sim-inputs";
 
 struct ImageRef {
   int width = 0;
   int height = 0;
   uint64_t key = 0;
+  std::string inputs;  // an edit's input sha256s, comma-separated ("" for a generation)
 };
 
 class ImageUrls {

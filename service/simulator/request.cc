@@ -4,7 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,16 +21,20 @@ namespace {
 using json = nlohmann::json;
 
 constexpr ModelSpec kModels[] = {
-    {"qwen-image", true, false},
-    {"qwen-image-plus", true, false},
-    {"qwen-image-plus-2026-01-09", false, false},
-    {"qwen-image-max", false, false},
-    {"qwen-image-max-2025-12-30", false, false},
-    {"qwen-image-2.0", false, true},
-    {"qwen-image-2.0-2026-03-03", false, true},
-    {"qwen-image-2.0-pro", false, true},
-    {"qwen-image-2.0-pro-2026-04-22", false, true},
-    {"qwen-image-2.0-pro-2026-03-03", false, true},
+    {"qwen-image", true, Family::kText},
+    {"qwen-image-plus", true, Family::kText},
+    {"qwen-image-plus-2026-01-09", false, Family::kText},
+    {"qwen-image-max", false, Family::kText},
+    {"qwen-image-max-2025-12-30", false, Family::kText},
+    {"qwen-image-2.0", false, Family::kV2},
+    {"qwen-image-2.0-2026-03-03", false, Family::kV2},
+    {"qwen-image-2.0-pro", false, Family::kV2},
+    {"qwen-image-2.0-pro-2026-04-22", false, Family::kV2},
+    {"qwen-image-2.0-pro-2026-03-03", false, Family::kV2},
+    {"qwen-image-edit", false, Family::kEditV1},
+    {"qwen-image-edit-plus", false, Family::kEdit},
+    {"qwen-image-edit-plus-2025-12-15", false, Family::kEdit},
+    {"qwen-image-edit-max", false, Family::kEdit},
 };
 
 // Current list first, then the legacy 1140 sizes still accepted (reference §3.3 size notes).
@@ -42,7 +51,15 @@ std::optional<ApiError> ParseSize(const ModelSpec& model, const std::string& siz
                                          "' is invalid, it must be in the format width*height, "
                                          "e.g. 1328*1328."));
   }
-  if (model.v2) {
+  if (model.family == Family::kEdit) {
+    if (std::min(*w, *h) < 512 || std::max(*w, *h) > 2048) {
+      return InvalidParameter(absl::StrCat("The size '", size,
+                                           "' is invalid, width and height must each be between "
+                                           "512 and 2048."));
+    }
+    return std::nullopt;
+  }
+  if (model.family == Family::kV2) {
     int64_t pixels = int64_t{*w} * *h;
     if (pixels < kMinPixels || pixels > kMaxPixels) {
       return InvalidParameter(absl::StrCat("The size '", size,
@@ -77,10 +94,43 @@ std::optional<ApiError> ReadBool(const json& obj, const char* key, bool* out) {
   return std::nullopt;
 }
 
-// Sync body: exactly one user message whose content has exactly one text item (2.0 models may add
-// up to three image items, which switch the real service to editing; the simulator ignores them).
+// An image item's value: a data URI (decoded here) or an http(s) URL (fetched later).
+std::optional<ApiError> ReadImageItem(const json& value, ImageRequest::Input* out) {
+  if (!value.is_string()) return InvalidParameter("The image must be a string (a URL or a data URI).");
+  const std::string& text = value.get_ref<const std::string&>();
+  absl::string_view v = text;
+  if (absl::ConsumePrefix(&v, "data:")) {
+    const size_t comma = v.find(',');
+    if (comma == absl::string_view::npos || !absl::EndsWith(v.substr(0, comma), ";base64") ||
+        !absl::StartsWith(v, "image/")) {
+      return InvalidParameter("The image data URI must be data:image/<type>;base64,<data>.");
+    }
+    if (!absl::Base64Unescape(v.substr(comma + 1), &out->bytes)) {
+      return InvalidParameter("The image data URI is not valid base64.");
+    }
+    if (static_cast<int64_t>(out->bytes.size()) > kMaxInputImageBytes) {
+      return InvalidParameter("The image size exceeds 10MB.");
+    }
+    return std::nullopt;
+  }
+  const bool http = absl::StartsWithIgnoreCase(v, "http://") || absl::StartsWithIgnoreCase(v, "https://");
+  const bool printable = std::all_of(v.begin(), v.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  });
+  if (!http || !printable || v.size() > 2048) {
+    return ApiError{400, "InvalidURL",
+                    "The image url is invalid: it must be a public http(s) URL without spaces or "
+                    "non-ASCII characters, or a data URI."};
+  }
+  out->url = text;
+  return std::nullopt;
+}
+
+// Sync body: exactly one user message whose content has exactly one text item and the image
+// items its model family allows (§9), images in order.
 std::optional<ApiError> PromptFromMessages(const json& input, const ModelSpec& model,
-                                           std::string* prompt) {
+                                           std::string* prompt,
+                                           std::vector<ImageRequest::Input>* images) {
   auto messages = input.find("messages");
   if (messages == input.end() || !messages->is_array()) {
     return InvalidParameter("Field required: input.messages");
@@ -95,21 +145,37 @@ std::optional<ApiError> PromptFromMessages(const json& input, const ModelSpec& m
   if (content == msg.end() || !content->is_array()) {
     return InvalidParameter("Field required: input.messages[0].content");
   }
-  int texts = 0, images = 0;
+  if (model.family == Family::kEditV1 && content->size() != 2) {
+    return InvalidParameter("content length only supports 2");
+  }
+  int texts = 0;
   for (const json& item : *content) {
     if (item.is_object() && item.contains("text") && item["text"].is_string()) {
       ++texts;
       *prompt = item["text"].get<std::string>();
     } else if (item.is_object() && item.contains("image")) {
-      ++images;
+      if (auto err = ReadImageItem(item["image"], &images->emplace_back())) return err;
     } else {
       return InvalidParameter("Each content item must be {\"text\": ...} or {\"image\": ...}.");
     }
   }
-  if (texts != 1) return InvalidParameter("content must contain exactly one text item.");
-  if (images > (model.v2 ? 3 : 0)) {
-    return InvalidParameter(model.v2 ? "content supports at most 3 images."
-                                     : "This model does not support image input.");
+  const int count = static_cast<int>(images->size());
+  switch (model.family) {
+    case Family::kText:
+      if (texts != 1) return InvalidParameter("content must contain exactly one text item.");
+      if (count > 0) return InvalidParameter("This model does not support image input.");
+      break;
+    case Family::kV2:
+      if (texts != 1) return InvalidParameter("content must contain exactly one text item.");
+      if (count > 3) return InvalidParameter("content supports at most 3 images.");
+      break;
+    case Family::kEditV1:
+      if (texts != 1 || count != 1) return InvalidParameter("lack of image or text");
+      break;
+    case Family::kEdit:
+      if (texts != 1 || count == 0) return InvalidParameter("lack of image or text");
+      if (count > 3) return InvalidParameter("content supports at most 3 images.");
+      break;
   }
   return std::nullopt;
 }
@@ -159,7 +225,7 @@ std::optional<ApiError> ParseImageRequest(absl::string_view body, CreateEndpoint
 
   std::string prompt;
   if (endpoint == CreateEndpoint::kGeneration) {
-    if (auto err = PromptFromMessages(*input, *out->model, &prompt)) return err;
+    if (auto err = PromptFromMessages(*input, *out->model, &prompt, &out->inputs)) return err;
   } else {
     if (auto err = ReadString(*input, "prompt", "input.prompt", &prompt)) return err;
   }
@@ -172,16 +238,27 @@ std::optional<ApiError> ParseImageRequest(absl::string_view body, CreateEndpoint
   if (auto err = ReadString(params, "negative_prompt", "parameters.negative_prompt", &negative)) return err;
   out->negative_prompt = TruncateChars(negative, kMaxNegativePromptChars);
 
-  std::string size = out->model->v2 ? "2048*2048" : "1664*928";
+  const Family family = out->model->family;
+  std::string size;
   if (auto err = ReadString(params, "size", "parameters.size", &size)) return err;
-  if (auto err = ParseSize(*out->model, size, &out->width, &out->height)) return err;
+  out->size_given = !size.empty();
+  if (family == Family::kEditV1 && out->size_given) {
+    return InvalidParameter("The size parameter is not supported by qwen-image-edit.");
+  }
+  if (!out->size_given) {
+    // An edit without a size follows its last input (CheckInputImages sets it).
+    size = family == Family::kText ? "1664*928" : family == Family::kV2 ? "2048*2048" : "";
+  }
+  if (!size.empty()) {
+    if (auto err = ParseSize(*out->model, size, &out->width, &out->height)) return err;
+  }
 
   out->n = 1;
   if (auto it = params.find("n"); it != params.end() && !it->is_null()) {
-    int max_n = out->model->v2 ? 6 : 1;
+    const int max_n = family == Family::kV2 || family == Family::kEdit ? 6 : 1;
     if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > max_n) {
-      return InvalidParameter(out->model->v2 ? "num_images_per_prompt must be between 1 and 6."
-                                             : "num_images_per_prompt must be 1.");
+      return InvalidParameter(max_n == 6 ? "num_images_per_prompt must be between 1 and 6."
+                                         : "num_images_per_prompt must be 1.");
     }
     out->n = it->get<int>();
   }

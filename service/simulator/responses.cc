@@ -67,7 +67,7 @@ std::string SyncResultBody(absl::string_view request_id, const Task& task) {
   json output = {{"choices", json::array({json{
                      {"finish_reason", "stop"},
                      {"message", {{"role", "assistant"}, {"content", content}}}}})}};
-  if (!task.request.model->v2) output["task_metric"] = Metrics(task);
+  if (task.request.model->family == Family::kText) output["task_metric"] = Metrics(task);
   return json{{"output", output},
               {"usage",
                {{"width", task.request.width},

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "service/simulator/edit_inputs.h"
 #include "service/simulator/responses.h"
 #include "service/simulator/task_list.h"
 
@@ -99,7 +100,8 @@ Server::Server(SimulatorOptions options, EventLoop* loop)
   for (const std::string& entry : options_.api_keys) AddKey(entry);
   evhttp_set_gencb(http_, &Server::OnRequest, this);
   evhttp_set_timeout(http_, 3600);  // sync replies are held for the task duration
-  evhttp_set_max_body_size(http_, 8 << 20);
+  // An edit carries up to three 10 MB inputs as base64 data URIs (about 40 MB).
+  evhttp_set_max_body_size(http_, 64 << 20);
 }
 
 Server::~Server() {
@@ -238,6 +240,11 @@ void Server::HandleCreate(Call call, CreateEndpoint endpoint) {
   if (auto err = ParseImageRequest(Body(call.req), endpoint, random_seed, &request)) {
     return SendError(call, *err);
   }
+  if (!request.inputs.empty()) {
+    stats_.CountEdit(static_cast<int>(request.inputs.size()));
+    if (auto err = FetchInputImages(&request)) return SendError(call, *err);
+    if (auto err = CheckInputImages(&request)) return SendError(call, *err);
+  }
   plan = MergePlans(std::move(plan), PlanFromPrompt(request.full_prompt));
   // Dropped before any work: no submit token, no task, not counted in `creates`.
   if (plan.delivery == Delivery::kDrop) return Send(call, Reply(), plan);
@@ -309,7 +316,7 @@ void Server::HandleImage(Call call, absl::string_view path, absl::string_view qu
   ImageRef ref;
   switch (urls_->Verify(path, query, absl::Now(), &ref)) {
     case ImageUrls::Check::kOk:
-      reply = {200, RenderPng(ref.width, ref.height, ref.key), "image/png"};
+      reply = {200, RenderPng(ref.width, ref.height, ref.key, ref.inputs), "image/png"};
       break;
     case ImageUrls::Check::kBadSignature:
       reply = {403, "AccessDenied: signature does not match", "text/plain"};

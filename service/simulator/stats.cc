@@ -21,7 +21,7 @@ void Stats::RunningChanged(const std::string& model, int delta) {
 
 void Stats::Reset() {
   requests_.clear();
-  async_creates_ = sync_generations_ = throttled_ = 0;
+  async_creates_ = sync_generations_ = throttled_ = edit_calls_ = input_images_ = 0;
   peak_running_ = running_;
 }
 
@@ -33,6 +33,7 @@ std::string Stats::ToJson(const std::map<std::string, int64_t>& tasks_by_state) 
       {"running", running_},
       {"peak_running", peak_running_},
       {"throttled", throttled_},
+      {"edits", {{"calls", edit_calls_}, {"input_images", input_images_}}},
   };
   return j.dump();
 }

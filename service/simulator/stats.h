@@ -17,6 +17,11 @@ class Stats {
   void CountRequest(absl::string_view endpoint, absl::string_view status);
   void CountAsyncCreate() { ++async_creates_; }
   void CountSyncGeneration() { ++sync_generations_; }
+  // A sync request with image items (an edit), before its inputs are checked.
+  void CountEdit(int input_images) {
+    ++edit_calls_;
+    input_images_ += input_images;
+  }
   void RunningChanged(const std::string& model, int delta);
 
   // Clears counters and peaks (peaks restart from the current running counts).
@@ -30,6 +35,8 @@ class Stats {
   int64_t async_creates_ = 0;
   int64_t sync_generations_ = 0;
   int64_t throttled_ = 0;
+  int64_t edit_calls_ = 0;
+  int64_t input_images_ = 0;
   std::map<std::string, int64_t> running_;       // model → running now (async + sync)
   std::map<std::string, int64_t> peak_running_;  // model → peak since reset
 };

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 
 namespace qwenimage::simulator {
@@ -165,7 +166,10 @@ void TaskEngine::Finish(const std::string& id) {
       if (i >= req.n - failing) {
         task.results.push_back({"", "DataInspectionFailed", std::string(kOutputModeration)});
       } else {
-        ImageRef ref{req.width, req.height, ImageKey(req.prompt, req.seed, i)};
+        // An edit's pattern also depends on its inputs, in order.
+        const std::string inputs = absl::StrJoin(req.input_sha256, ",");
+        ImageRef ref{req.width, req.height, Fnv1a64(inputs, ImageKey(req.prompt, req.seed, i)),
+                     inputs};
         task.results.push_back({urls_->Make(ref, expires), "", ""});
       }
     }

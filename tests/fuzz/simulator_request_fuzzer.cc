@@ -1,6 +1,7 @@
 // The simulator's create-body parser (service/simulator/request.h) on arbitrary bodies for both
 // endpoints: never throws, and what it accepts obeys the catalog it mimics (dashscope-api.md
 // §3). Input: an endpoint byte, a random seed (8 bytes), then the body.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -49,9 +50,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!request.full_prompt.empty() && !request.prompt.empty());
   CheckTruncated(request.full_prompt, request.prompt, sim::kMaxPromptChars);
   FUZZ_CHECK(CountChars(request.negative_prompt) <= sim::kMaxNegativePromptChars);
+  const sim::Family family = request.model->family;
+  const int images = static_cast<int>(request.inputs.size());
+  for (const sim::ImageRequest::Input& input : request.inputs) {
+    // A data URI decoded within the cap, or a URL left to fetch (never fetched here).
+    FUZZ_CHECK(input.url.empty() || input.bytes.empty());
+    FUZZ_CHECK(static_cast<int64_t>(input.bytes.size()) <= sim::kMaxInputImageBytes);
+  }
+  if (family == sim::Family::kEditV1 || family == sim::Family::kEdit) {
+    FUZZ_CHECK(images >= 1 && images <= (family == sim::Family::kEditV1 ? 1 : 3));
+    FUZZ_CHECK(request.n >= 1 && request.n <= (family == sim::Family::kEditV1 ? 1 : 6));
+    if (family == sim::Family::kEditV1) FUZZ_CHECK(!request.size_given);
+    if (!request.size_given) return 0;  // the size follows the inputs (CheckInputImages)
+    FUZZ_CHECK(std::min(request.width, request.height) >= 512 &&
+               std::max(request.width, request.height) <= 2048);
+    return 0;
+  }
+  if (family == sim::Family::kText) FUZZ_CHECK(images == 0);
+  if (!request.size_given && images > 0) return 0;
   FUZZ_CHECK(request.width > 0 && request.height > 0);
   const int64_t pixels = int64_t{request.width} * request.height;
-  if (request.model->v2) {
+  if (family == sim::Family::kV2) {
+    FUZZ_CHECK(images <= 3);
     FUZZ_CHECK(pixels >= 512 * 512 && pixels <= 2048 * 2048);
     FUZZ_CHECK(request.n >= 1 && request.n <= 6);
   } else {

@@ -54,6 +54,10 @@ SimStats FetchSimStats(const std::string& base_url) {
   stats.async_creates = j["creates"].value("async", int64_t{0});
   stats.sync_generations = j["creates"].value("sync", int64_t{0});
   stats.throttled = j.value("throttled", int64_t{0});
+  if (j.contains("edits")) {
+    stats.edit_calls = j["edits"].value("calls", int64_t{0});
+    stats.input_images = j["edits"].value("input_images", int64_t{0});
+  }
   const nlohmann::json gets = j["requests"].value("task_get", nlohmann::json::object());
   for (auto& [status, n] : gets.items()) {
     stats.task_gets += n.get<int64_t>();

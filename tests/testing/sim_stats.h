@@ -14,6 +14,8 @@ struct SimStats {
   int64_t task_gets = 0;
   int64_t cancels_ok = 0;
   int64_t peak_running_max = 0;  // over models
+  int64_t edit_calls = 0;        // sync requests with image items
+  int64_t input_images = 0;      // image items they carried
   std::string json;
   // Requests to `endpoint` answered with HTTP `status`.
   int64_t Requests(const std::string& endpoint, const std::string& status) const;

@@ -32,7 +32,10 @@ TEST(FindModelTest, Catalog) {
   EXPECT_TRUE(FindModel("qwen-image")->async);
   EXPECT_TRUE(FindModel("qwen-image-plus")->async);
   EXPECT_FALSE(FindModel("qwen-image-max")->async);
-  EXPECT_TRUE(FindModel("qwen-image-2.0-pro")->v2);
+  EXPECT_EQ(FindModel("qwen-image-2.0-pro")->family, Family::kV2);
+  EXPECT_EQ(FindModel("qwen-image-edit")->family, Family::kEditV1);
+  EXPECT_EQ(FindModel("qwen-image-edit-plus-2025-12-15")->family, Family::kEdit);
+  EXPECT_FALSE(FindModel("qwen-image-edit-max")->async);
   EXPECT_EQ(FindModel("wanx-v1"), nullptr);
 }
 
