@@ -23,6 +23,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"generate", "create a task, wait for it and save its PNGs", RunGenerate},
+    {"edit", "edit input images (files, https URLs, stored results) and save the PNGs", RunEdit},
     {"get", "show one task", RunGet},
     {"watch", "follow a task until it ends", RunWatch},
     {"cancel", "cancel a task", RunCancel},

@@ -8,6 +8,7 @@
 namespace qwenimage::cli {
 
 int RunGenerate(Invocation& inv);
+int RunEdit(Invocation& inv);
 int RunGet(Invocation& inv);
 int RunWatch(Invocation& inv);
 int RunCancel(Invocation& inv);

@@ -96,6 +96,14 @@ void FlagSet::AddList(absl::string_view name, std::vector<std::string>* target,
   });
 }
 
+void FlagSet::AddRepeated(absl::string_view name, std::vector<std::string>* target,
+                          absl::string_view help) {
+  Add(name, "VALUE", help, [target](absl::string_view v) {
+    target->emplace_back(v);
+    return absl::OkStatus();
+  });
+}
+
 const FlagSet::Flag* FlagSet::Find(absl::string_view name) const {
   for (const Flag& f : flags_) {
     if (f.name == name) return &f;

@@ -29,6 +29,9 @@ class FlagSet {
   void AddDuration(absl::string_view name, absl::Duration* target, absl::string_view help);
   // Repeatable; each value may also be a comma-separated list.
   void AddList(absl::string_view name, std::vector<std::string>* target, absl::string_view help);
+  // Repeatable; each value is taken whole (paths and URLs may hold commas).
+  void AddRepeated(absl::string_view name, std::vector<std::string>* target,
+                   absl::string_view help);
 
   // Parses `args` (no program or command name). Flags and positional arguments may be mixed;
   // "--" ends the flags. Sets help_requested() for -h/--help. InvalidArgument on a bad flag.

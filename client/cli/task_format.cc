@@ -106,11 +106,15 @@ std::string ModelLine(const v1::Model& model) {
       model.name(), "  ", model.upstream_mode() == v1::UPSTREAM_MODE_ASYNC ? "async" : "sync");
   if (model.sizes_size() > 0) {
     absl::StrAppend(&line, "  sizes ", absl::StrJoin(model.sizes(), ","));
+  } else if (model.max_side() > 0) {
+    absl::StrAppend(&line, "  sides ", model.min_side(), "..", model.max_side());
+  } else if (model.size_from_inputs()) {
+    absl::StrAppend(&line, "  size from the input");
   } else {
     absl::StrAppend(&line, "  pixels ", model.min_pixels(), "..", model.max_pixels());
   }
-  absl::StrAppend(&line, "  default ", model.default_size(), "  n ", model.min_n(), "..",
-                  model.max_n());
+  if (!model.default_size().empty()) absl::StrAppend(&line, "  default ", model.default_size());
+  absl::StrAppend(&line, "  n ", model.min_n(), "..", model.max_n());
   if (model.max_input_images() > 0) {
     absl::StrAppend(&line, "  input images ", model.min_input_images(), "..",
                     model.max_input_images());

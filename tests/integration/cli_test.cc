@@ -14,8 +14,10 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/auth/authenticator.h"
+#include "service/simulator/images.h"
 #include "service/store/sha256.h"
 #include "tests/integration/gateway_fixture.h"
+#include "tests/testing/sim_stats.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_certs.h"
 
@@ -137,6 +139,64 @@ TEST_F(CliTest, GenerateSeveralImagesIntoDirectoryWithJson) {
   }
 }
 
+// `edit`: a file is read and uploaded, a result is edited again by its qwenimage:// URI, and the
+// task records both inputs by sha256 in order.
+TEST_F(CliTest, EditUploadsAFileAndEditsAStoredResult) {
+  StartGateway();
+  const std::string input = work_dir_ + "/input.png";
+  const std::string input_png = simulator::RenderPng(640, 480, 3);
+  std::ofstream(input, std::ios::binary) << input_png;
+  const std::string first_out = work_dir_ + "/first.png";
+  CliResult first = Run({"edit", "--image=" + input, "--prompt=make image 1 blue",
+                         "--out", first_out});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("SUCCEEDED"), std::string::npos) << first.out;
+  const std::string first_png = ReadFile(first_out);
+  ASSERT_FALSE(first_png.empty());
+
+  const std::string first_id = CreateWithCli({"--model=qwen-image-2.0", "--prompt=a hat"});
+  CliResult watched = Run({"watch", first_id});
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  const std::string uri = absl::StrCat("qwenimage://tasks/", first_id, "/images/0");
+  CliResult second = Run({"--json", "edit", "--model=qwen-image-2.0", "--image=" + input,
+                          "--image=" + uri, "--prompt=put the hat of image 2 on image 1",
+                          "--out=" + work_dir_ + "/second"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  std::string task_id;
+  for (const json& doc : second.JsonLines()) {
+    if (doc.contains("taskId")) task_id = doc["taskId"].get<std::string>();
+  }
+  ASSERT_FALSE(task_id.empty()) << second.out;
+  CliResult get = Run({"--json", "get", task_id});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  const json task = get.JsonLines().at(0);
+  const json& inputs = task["spec"]["inputImages"];
+  ASSERT_EQ(inputs.size(), 2u) << get.out;
+  EXPECT_EQ(inputs[0]["sha256"], store::Sha256Hex(input_png));
+  EXPECT_EQ(inputs[1]["taskImage"], uri);
+}
+
+TEST_F(CliTest, EditExitCodes) {
+  StartGateway();
+  // No --image, or a file that does not exist: usage errors before any call.
+  EXPECT_EQ(Run({"edit", "--prompt=x"}).exit_code, 2);
+  CliResult missing = Run({"edit", "--image=" + work_dir_ + "/nope.png", "--prompt=x"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("cannot open the file"), std::string::npos) << missing.err;
+  EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).sync_generations, 0);
+  // Four inputs: the server's INVALID_ARGUMENT, exit 2.
+  const std::string input = work_dir_ + "/in.png";
+  std::ofstream(input, std::ios::binary) << simulator::RenderPng(512, 512, 1);
+  CliResult four = Run({"edit", "--image=" + input, "--image=" + input, "--image=" + input,
+                        "--image=" + input, "--prompt=x"});
+  EXPECT_EQ(four.exit_code, 2);
+  EXPECT_NE(four.err.find("spec.input_images"), std::string::npos) << four.err;
+  // An http URL is refused by the server, naming the field.
+  CliResult http = Run({"edit", "--image=http://example.com/a.png", "--prompt=x"});
+  EXPECT_EQ(http.exit_code, 2);
+  EXPECT_NE(http.err.find("spec.input_images[0].url"), std::string::npos) << http.err;
+}
+
 TEST_F(CliTest, JsonOfGetListAndModelsParsesBack) {
   StartGateway();
   const std::string id = CreateWithCli({"--model=qwen-image-plus", "--prompt=a fox"});
@@ -172,14 +232,22 @@ TEST_F(CliTest, JsonOfGetListAndModelsParsesBack) {
   // The text form shows the catalog's regions and default account limits (models.json).
   CliResult text = Run({"models"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  bool plus_line = false;
+  int checked = 0;
   for (absl::string_view line : absl::StrSplit(text.out, '\n')) {
-    if (!absl::StartsWith(line, "qwen-image-plus ")) continue;
-    plus_line = true;
-    EXPECT_THAT(std::string(line), HasSubstr("regions singapore,beijing")) << line;
-    EXPECT_THAT(std::string(line), HasSubstr("account limits 2 running 2/s")) << line;
+    const std::string l(line);
+    if (absl::StartsWith(line, "qwen-image-plus ")) {
+      ++checked;
+      EXPECT_THAT(l, HasSubstr("regions singapore,beijing"));
+      EXPECT_THAT(l, HasSubstr("account limits 2 running 2/s"));
+    } else if (absl::StartsWith(line, "qwen-image-edit-plus ")) {
+      ++checked;
+      EXPECT_THAT(l, HasSubstr("sides 512..2048  n 1..6  input images 1..3"));
+    } else if (absl::StartsWith(line, "qwen-image-edit ")) {
+      ++checked;
+      EXPECT_THAT(l, HasSubstr("size from the input  n 1..1  input images 1..1"));
+    }
   }
-  EXPECT_TRUE(plus_line) << text.out;
+  EXPECT_EQ(checked, 3) << text.out;
 }
 
 TEST_F(CliTest, ListFollowsPagesWithAll) {

@@ -148,7 +148,10 @@ TEST_F(EditTest, UploadedBytesAreSentAndRecordedWithoutTheirBytes) {
   EXPECT_EQ(recorded.height(), 480);
   ASSERT_EQ(task.images_size(), 1);
   EXPECT_THAT(ReceivedInputs(ReadImage(task.id(), 0)), ElementsAre(store::Sha256Hex(input)));
-  EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).sync_generations, 1);
+  const SimStats stats = FetchSimStats(gateway_->upstream_base_url());
+  EXPECT_EQ(stats.sync_generations, 1);
+  EXPECT_EQ(stats.edit_calls, 1);
+  EXPECT_EQ(stats.input_images, 1);
   // A listing carries the record, not the bytes.
   v1::ListTasksRequest list;
   v1::ListTasksResponse page;
