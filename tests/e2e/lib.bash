@@ -62,9 +62,27 @@ run_to() {
 # show_run DIR NAME: prints what run_to DIR NAME captured.
 show_run() { echo "-- stdout"; cat "$1/$2.out"; echo "-- stderr"; cat "$1/$2.err"; }
 
+# png_text FILE KEYWORD: the text of the PNG's tEXt chunk KEYWORD ("" if none).
+png_text() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+at = 8
+while at + 12 <= len(data):
+    length, kind = struct.unpack(">I4s", data[at:at + 8])
+    body = data[at + 8:at + 8 + length]
+    if kind == b"tEXt" and body.split(b"\0", 1)[0] == sys.argv[2].encode():
+        print(body.split(b"\0", 1)[1].decode())
+        break
+    at += 12 + length
+PY
+}
+
 # check_client_example DIR CMD...: runs a client example (client/examples/*; CMD with its
 # interpreter) against the started gateway: a free-size and a fixed-size model write whole PNGs of
-# the requested size and count; the tenant metadata reaches the gateway; an unknown model exits 2
+# the requested size and count; the tenant metadata reaches the gateway; an edit of a stored result
+# (by reference) and an uploaded file records both inputs by sha256 and upstream received them in
+# order; an unknown model exits 2
 # with INVALID_ARGUMENT; a task that ends FAILED exits 3 and writes nothing.
 check_client_example() {
   local dir="$1"; shift
@@ -88,6 +106,24 @@ check_client_example() {
     --size="928*1664" --out="$dir/fixed"
   [ "$RUN_RC" = 0 ] || { echo "qwen-image-plus: exit $RUN_RC"; show_run "$dir" fixed; return 1; }
   check_pngs "$dir/fixed" 1 928 1664 || { show_run "$dir" fixed; return 1; }
+
+  # Editing: the tenant's image just generated, by reference, and an uploaded file, in order. The
+  # task records both by sha256, and the result names them (the simulator's tEXt chunk).
+  local upload want_ref want_file
+  upload=$(ls "$dir"/fixed/*.png)
+  want_ref=$(sha256sum "${saved[0]}" | cut -d' ' -f1)
+  want_file=$(sha256sum "$upload" | cut -d' ' -f1)
+  run_to "$dir" edit "$@" --server="$server" --tenant=e2e-client --model=qwen-image-2.0 \
+    --prompt="put the fox of image 2 into image 1" --image="qwenimage://tasks/$id/images/0" \
+    --image="$upload" --out="$dir/edit"
+  [ "$RUN_RC" = 0 ] || { echo "edit: exit $RUN_RC"; show_run "$dir" edit; return 1; }
+  grep -qx "input 1: sha256 $want_ref" "$dir/edit.out" &&
+    grep -qx "input 2: sha256 $want_file" "$dir/edit.out" ||
+    { echo "edit: the inputs are not recorded by sha256"; show_run "$dir" edit; return 1; }
+  local received
+  received=$(png_text "$(ls "$dir"/edit/*.png)" qwenimage-sim-inputs)
+  [ "$received" = "$want_ref,$want_file" ] ||
+    { echo "edit: upstream received '$received', want '$want_ref,$want_file'"; return 1; }
 
   run_to "$dir" invalid "$@" --server="$server" --model=no-such-model --prompt=x \
     --out="$dir/invalid"

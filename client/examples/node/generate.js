@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Generates images through qwen-image-gateway from Node.js, with the .proto files of the repo's
-// proto/ loaded at run time by @grpc/proto-loader (no generated code).
+// Generates or edits images through qwen-image-gateway from Node.js, with the .proto files of the
+// repo's proto/ loaded at run time by @grpc/proto-loader (no generated code).
 //
 // CreateTask (with a fresh request_id, so that a retried create never makes a second task), then
 // WatchTask until the task ends, then ReadImage for every image, saved as <task_id>-<index>.png.
+// With --image (repeatable, in order) the task edits those inputs: a local file is uploaded, an
+// https URL is fetched by DashScope, qwenimage://tasks/ID/images/N is a result the gateway stored.
 // Exit codes follow the qwen-image CLI: 0 success, 1 other error, 2 invalid argument, 3 task
 // FAILED or CANCELLED, 4 server unavailable or deadline exceeded, 5 not found.
 'use strict';
@@ -29,7 +31,9 @@ const USAGE = `Usage: node generate.js --prompt=TEXT [flags]
   --tls-ca=PATH             PEM CA certificates to verify the gateway with: the channel is TLS
                             (without it, plaintext); --token_file and --tls_ca work too
   --model=NAME              model (default qwen-image-plus; see ListModels)
-  --prompt=TEXT             what to generate (required)
+  --prompt=TEXT             what to generate, or change: name the inputs image 1, 2, 3 (required)
+  --image=FILE|URL|URI      an input image to edit, repeatable and in order: a file (uploaded),
+                            an https URL or qwenimage://tasks/ID/images/N (an edit-capable model)
   --negative-prompt=TEXT    what to avoid
   --size=W*H                e.g. 1328*1328 (default: the model's)
   --n=N                     number of images (default: the model's, 1)
@@ -190,6 +194,7 @@ function parseFlags(argv) {
       tls_ca: { type: 'string' },
       model: { type: 'string', default: 'qwen-image-plus' },
       prompt: { type: 'string' },
+      image: { type: 'string', multiple: true, default: [] },
       'negative-prompt': { type: 'string', default: '' },
       size: { type: 'string', default: '' },
       n: { type: 'string', default: '0' },
@@ -213,6 +218,17 @@ function integer(name, text) {
   return text;
 }
 
+// An --image value as an InputImage (a file is read here and sent as bytes).
+function inputImage(value) {
+  if (value.startsWith('qwenimage://')) return { task_image: value };
+  if (/^https?:\/\//i.test(value)) return { url: value }; // the gateway accepts https only
+  try {
+    return { data: fs.readFileSync(value) }; // the gateway sniffs the format
+  } catch (err) {
+    throw new Error(`--image ${value}: cannot read: ${err.code || err.message}`);
+  }
+}
+
 function buildRequest(flags) {
   const spec = {
     model: flags.model,
@@ -220,6 +236,7 @@ function buildRequest(flags) {
     negative_prompt: flags['negative-prompt'],
     size: flags.size,
     n: Number(integer('n', flags.n)),
+    input_images: flags.image.map(inputImage),
   };
   // Optional fields: leave them unset (server default) unless given.
   if (flags.seed !== undefined) spec.seed = integer('seed', flags.seed);
@@ -255,6 +272,10 @@ async function main(argv) {
   try {
     let task = await createTask(client, request, caller, timeout);
     console.log(taskLine(task));
+    // The task records each uploaded or stored input by sha256, never its bytes.
+    task.spec.input_images.forEach((recorded, i) => {
+      console.log(`input ${i + 1}: ${recorded.url || `sha256 ${recorded.sha256}`}`);
+    });
     task = await watch(client, task, caller);
     if (task.state !== 'TASK_STATE_SUCCEEDED') {
       const error = task.error?.code ? `: ${task.error.code}: ${task.error.message}` : '';

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Generates images through qwen-image-gateway with the generated Python stubs.
+"""Generates or edits images through qwen-image-gateway with the generated Python stubs.
 
 CreateTask (with a fresh request_id, so that a retried create never makes a second task), then
 WatchTask until the task ends, then ReadImage for every image, saved as <task_id>-<index>.png.
+With --image (repeatable, in order) the task edits those inputs: a local file is uploaded, an
+https URL is fetched by DashScope, qwenimage://tasks/ID/images/N is a result the gateway stored.
 
 Runs with Debian's /usr/bin/python3 (python3-grpcio, python3-protobuf). Generate the stubs first
 with gen_stubs.sh; see README.md. Exit codes follow the qwen-image CLI: 0 success, 1 other error,
@@ -102,6 +104,19 @@ def save_image(stub, task_id, index, out_dir, metadata, timeout):
     print(f"{path}  {len(data)} bytes  {image.width}x{image.height}  sha256 {digest}")
 
 
+def input_image(value):
+    """An --image value as a task_pb2.InputImage (a file is read here and sent as bytes)."""
+    if value.startswith("qwenimage://"):
+        return task_pb2.InputImage(task_image=value)
+    if value.lower().startswith(("https://", "http://")):  # the gateway accepts https only
+        return task_pb2.InputImage(url=value)
+    try:
+        with open(value, "rb") as f:
+            return task_pb2.InputImage(data=f.read())  # the gateway sniffs the format
+    except OSError as e:
+        raise ValueError(f"--image {value}: cannot read: {e.strerror}") from None
+
+
 def read_token(args):
     """The bearer token of --token or --token-file, or None. Errors never include the token."""
     if args.token_file:
@@ -151,7 +166,11 @@ def parse_args(argv):
                    help="PEM CA certificates to verify the gateway with: the channel is TLS "
                    "(without it, plaintext)")
     p.add_argument("--model", default="qwen-image-plus", help="model name (see ListModels)")
-    p.add_argument("--prompt", required=True, help="what to generate")
+    p.add_argument("--prompt", required=True, help="what to generate (or change: name the "
+                   "inputs image 1, 2, 3)")
+    p.add_argument("--image", action="append", default=[],
+                   help="an input image to edit, repeatable and in order: a file, an https URL "
+                   "or qwenimage://tasks/ID/images/N (use an edit-capable --model)")
     p.add_argument("--negative-prompt", default="", help="what to avoid")
     p.add_argument("--size", default="", help="WIDTH*HEIGHT, e.g. 1328*1328 (default: model's)")
     p.add_argument("--n", type=int, default=0, help="number of images (default: model's, 1)")
@@ -183,9 +202,9 @@ def main(argv=None) -> int:
         spec.prompt_extend = args.prompt_extend
     if args.watermark is not None:
         spec.watermark = args.watermark
-    request = pb.CreateTaskRequest(request_id=args.request_id or str(uuid.uuid4()), spec=spec)
     metadata = [("x-qwenimage-tenant", args.tenant)] if args.tenant else []
     try:
+        spec.input_images.extend(input_image(value) for value in args.image)
         token = read_token(args)
         channel = open_channel(args)
     except ValueError as e:
@@ -193,12 +212,16 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     if token is not None:
         metadata.append(("authorization", f"Bearer {token}"))
+    request = pb.CreateTaskRequest(request_id=args.request_id or str(uuid.uuid4()), spec=spec)
 
     with channel:
         stub = pb_grpc.ImageServiceStub(channel)
         try:
             task = stub.CreateTask(request, metadata=metadata, timeout=args.timeout)
             print(task_line(task), flush=True)
+            # The task records each uploaded or stored input by sha256, never its bytes.
+            for i, recorded in enumerate(task.spec.input_images, start=1):
+                print(f"input {i}: {recorded.url or 'sha256 ' + recorded.sha256}")
             task = watch(stub, task, metadata)
             if task.state != task_pb2.TASK_STATE_SUCCEEDED:
                 error = f": {task.error.code}: {task.error.message}" if task.error.code else ""
