@@ -1,7 +1,6 @@
 #include "service/api/input_validation.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,18 +45,11 @@ std::optional<std::string> UrlProblem(absl::string_view url) {
 
 void CheckData(const std::string& field, v1::InputImage& input,
                std::vector<dashscope::Violation>* out) {
-  const std::string& data = input.data();
-  if (data.empty()) {
+  if (input.data().empty()) {
     out->push_back({absl::StrCat(field, ".data"), "is empty"});
     return;
   }
-  if (static_cast<int64_t>(data.size()) > dashscope::kMaxInputImageBytes) {
-    out->push_back({absl::StrCat(field, ".data"),
-                    absl::StrCat("is ", data.size(), " bytes; an input may be at most ",
-                                 dashscope::kMaxInputImageBytes, " (10 MiB)")});
-    return;
-  }
-  absl::StatusOr<ImageHeader> header = ReadImageHeader(data);
+  absl::StatusOr<ImageHeader> header = dashscope::CheckInputImage(input.data());
   if (!header.ok()) {
     out->push_back({absl::StrCat(field, ".data"), std::string(header.status().message())});
     return;
@@ -76,15 +68,6 @@ void CheckData(const std::string& field, v1::InputImage& input,
                                    FormatName(header->format), " image")});
       return;
     }
-  }
-  if (std::min(header->width, header->height) < dashscope::kMinInputImageSide ||
-      std::max(header->width, header->height) > dashscope::kMaxInputImageSide) {
-    out->push_back({absl::StrCat(field, ".data"),
-                    absl::StrCat("is ", header->width, "*", header->height,
-                                 "; an input's sides must be within ",
-                                 dashscope::kMinInputImageSide, "..",
-                                 dashscope::kMaxInputImageSide, " pixels")});
-    return;
   }
   input.set_content_type(std::string(MimeType(header->format)));
   input.set_width(header->width);

@@ -175,6 +175,23 @@ std::vector<Violation> Validate(const ModelCatalog& catalog, const GenerationInp
   return out;
 }
 
+absl::StatusOr<ImageHeader> CheckInputImage(absl::string_view bytes) {
+  if (static_cast<int64_t>(bytes.size()) > kMaxInputImageBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("is ", bytes.size(),
+                                                   " bytes; an input may be at most ",
+                                                   kMaxInputImageBytes, " (10 MiB)"));
+  }
+  absl::StatusOr<ImageHeader> header = ReadImageHeader(bytes);
+  if (!header.ok()) return header.status();
+  if (std::min(header->width, header->height) < kMinInputImageSide ||
+      std::max(header->width, header->height) > kMaxInputImageSide) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "is ", header->width, "*", header->height, "; an input's sides must be within ",
+        kMinInputImageSide, "..", kMaxInputImageSide, " pixels"));
+  }
+  return header;
+}
+
 GenerationParams ResolveDefaults(const ModelInfo& model, const GenerationInput& input) {
   GenerationParams p;
   p.model = model.name;

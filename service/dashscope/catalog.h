@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "service/common/image_format.h"
 #include "service/dashscope/types.h"
 
 namespace qwenimage::dashscope {
@@ -110,6 +111,10 @@ struct GenerationInput {
 inline constexpr int64_t kMaxInputImageBytes = int64_t{10} << 20;
 inline constexpr int kMinInputImageSide = 384;
 inline constexpr int kMaxInputImageSide = 3072;
+
+// Those rules for one input image's bytes: its header (format sniffed), or INVALID_ARGUMENT
+// saying which rule it breaks.
+absl::StatusOr<ImageHeader> CheckInputImage(absl::string_view bytes);
 
 // Checks `input` against the catalog: unknown model, empty/over-long/non-UTF-8 prompt, size
 // format and rule, n range, seed range, input image count ("input_images"). Returns every

@@ -44,22 +44,11 @@ absl::StatusOr<std::string> ReadTaskImage(store::TaskStore& tasks, store::ImageS
   return bytes;
 }
 
-// Checks a stored image against the input rules the API layer applies to uploads.
+// A stored image as an input: the rules uploads obey (dashscope::CheckInputImage), recorded.
 absl::Status CheckStoredImage(const std::string& field, absl::string_view bytes,
                               v1::InputImage& input) {
-  absl::StatusOr<ImageHeader> header = ReadImageHeader(bytes);
+  absl::StatusOr<ImageHeader> header = dashscope::CheckInputImage(bytes);
   if (!header.ok()) return FieldError(field, header.status().message());
-  if (static_cast<int64_t>(bytes.size()) > dashscope::kMaxInputImageBytes) {
-    return FieldError(field, absl::StrCat("is larger than ", dashscope::kMaxInputImageBytes,
-                                          " bytes, the most an input may be"));
-  }
-  if (std::min(header->width, header->height) < dashscope::kMinInputImageSide ||
-      std::max(header->width, header->height) > dashscope::kMaxInputImageSide) {
-    return FieldError(field, absl::StrCat("is ", header->width, "*", header->height,
-                                          "; an input's sides must be within ",
-                                          dashscope::kMinInputImageSide, "..",
-                                          dashscope::kMaxInputImageSide));
-  }
   input.set_content_type(std::string(MimeType(header->format)));
   input.set_width(header->width);
   input.set_height(header->height);

@@ -24,6 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -36,6 +37,8 @@
 
 namespace qwenimage::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 constexpr char kWatchMethod[] = "/qwenimage.v1.ImageService/WatchTask";
 constexpr char kReadImageMethod[] = "/qwenimage.v1.ImageService/ReadImage";
@@ -128,30 +131,53 @@ class ResourceBoundsTest : public GatewayFixture {
   }
 };
 
-TEST_F(ResourceBoundsTest, RequestLargerThanMaxReceiveMessageBytesIsResourceExhausted) {
+// Creates may carry input images: they have --max_create_message_bytes, every other method
+// --max_receive_message_bytes; a request over its method's limit is refused before it is decoded.
+TEST_F(ResourceBoundsTest, RequestLargerThanItsMethodsLimitIsResourceExhausted) {
   options_.limits.max_receive_message_bytes = 1 << 20;
+  options_.limits.max_create_message_bytes = 2 << 20;
   StartGateway();
   v1::CreateTaskRequest big;
-  *big.mutable_spec() = Spec("qwen-image-plus", std::string(2 << 20, 'a'));
+  *big.mutable_spec() = Spec("qwen-image-plus", std::string(3 << 20, 'a'));
   v1::Task task;
   grpc::Status s = stub_->CreateTask(Context().get(), big, &task);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
 
-  // Just under the limit the request is decoded and validated: the prompt is what is wrong.
+  // Over the general limit but under the create limit, a create is decoded and validated: the
+  // prompt is what is wrong.
   v1::CreateTaskRequest under;
-  *under.mutable_spec() = Spec("qwen-image-plus", std::string((1 << 20) - 1024, 'a'));
+  *under.mutable_spec() = Spec("qwen-image-plus", std::string((3 << 19), 'a'));
   s = stub_->CreateTask(Context().get(), under, &task);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+
+  // The same size for another method is over its limit.
+  v1::WatchTaskRequest watch;
+  watch.set_task_id(std::string(3 << 19, 'a'));
+  auto ctx = Context();
+  auto reader = stub_->WatchTask(ctx.get(), watch);
+  v1::TaskEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("--max_receive_message_bytes"));
   EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).async_creates, 0);
 }
 
-TEST_F(ResourceBoundsTest, DefaultMaxReceiveMessageIsFourMiB) {
+TEST_F(ResourceBoundsTest, DefaultLimitsAreFourMiBAndThirtyTwoMiBForCreates) {
   StartGateway();
-  v1::CreateTaskRequest big;
-  *big.mutable_spec() = Spec("qwen-image-plus", std::string((4 << 20) + 1, 'a'));
+  v1::GetTaskRequest get;
+  get.set_task_id(std::string((4 << 20) + 1, 'a'));
   v1::Task task;
-  grpc::Status s = stub_->CreateTask(Context().get(), big, &task);
+  grpc::Status s = stub_->GetTask(Context().get(), get, &task);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  v1::CreateTaskRequest big;
+  *big.mutable_spec() = Spec("qwen-image-plus", std::string((32 << 20) + 1, 'a'));
+  s = stub_->CreateTask(Context().get(), big, &task);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  v1::CreateTaskRequest under;
+  *under.mutable_spec() = Spec("qwen-image-plus", std::string((4 << 20) + 1, 'a'));
+  s = stub_->CreateTask(Context().get(), under, &task);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
 }
 
 // gRPC advertises the cap as HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; a client's call beyond it
@@ -210,7 +236,6 @@ TEST_F(ResourceBoundsTest, WatchStreamsPerTenantAreCapped) {
   EXPECT_TRUE(HasRetryInfo(s));
 
   // GenerateImagesStream counts too, and a refused one creates no task.
-  const int64_t creates = FetchSimStats(gateway_->upstream_base_url()).async_creates;
   v1::GenerateImagesStreamRequest gen;
   *gen.mutable_spec() = Spec("qwen-image-plus", "refused before it exists");
   auto gen_ctx = Context("team-a");
@@ -223,7 +248,8 @@ TEST_F(ResourceBoundsTest, WatchStreamsPerTenantAreCapped) {
   v1::ListTasksResponse listed;
   ASSERT_TRUE(stub_->ListTasks(Context("team-a").get(), list, &listed).ok());
   EXPECT_EQ(listed.tasks_size(), 1);
-  EXPECT_EQ(FetchSimStats(gateway_->upstream_base_url()).async_creates, creates);
+  // At most a's and b's creates (b's may still be on its way): none for the refused one.
+  EXPECT_LE(FetchSimStats(gateway_->upstream_base_url()).async_creates, 2);
 
   // Another tenant is not affected.
   OpenWatch other_tenant;
