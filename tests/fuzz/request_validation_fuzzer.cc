@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qwenimage/v1/image_service.pb.h"
+#include "service/api/input_validation.h"
 #include "service/api/request_validation.h"
 #include "service/dashscope/catalog.h"
 #include "service/tasks/task_listing.h"
