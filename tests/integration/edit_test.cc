@@ -319,6 +319,11 @@ TEST_F(EditTest, UpstreamEditErrorsAreMapped) {
                &unreachable);
   EXPECT_NE(down.error_code(), grpc::StatusCode::OK);
   EXPECT_NE(down.error_code(), grpc::StatusCode::UNKNOWN);  // nothing was billed
+  // Each task's call went upstream once and was never sent again; upstream refused both before
+  // generating (nothing billed).
+  const SimStats stats = FetchSimStats(gateway_->upstream_base_url());
+  EXPECT_EQ(stats.edit_calls, 2);
+  EXPECT_EQ(stats.sync_generations, 0);
 }
 
 // One test per rule: each is refused INVALID_ARGUMENT naming its field, before any upstream call.
